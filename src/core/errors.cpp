@@ -1,0 +1,2 @@
+// Anchors the error types' vtables in one translation unit.
+#include "core/errors.hpp"

@@ -1,0 +1,66 @@
+#include "core/settings.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/env.hpp"
+#include "core/errors.hpp"
+#include "core/time.hpp"
+
+namespace ypa {
+
+ClickHouseSettings ClickHouseSettings::from_env() {
+  ClickHouseSettings s;
+  s.host = env::get_or("CLICKHOUSE_HOST", s.host);
+  s.port = static_cast<std::uint16_t>(env::get_int("CLICKHOUSE_PORT", s.port, 1, 65535));
+  s.database = env::get_or("CLICKHOUSE_DB", s.database);
+  s.user = env::get_or("CLICKHOUSE_USER", s.user);
+  s.password = env::get_or("CLICKHOUSE_PASSWORD", s.password);
+  for (char c : s.database) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) throw InputError(fmt::format("CLICKHOUSE_DB='{}': only letters, digits and _ are allowed", s.database));
+  }
+  return s;
+}
+
+PostgresSettings PostgresSettings::from_env() {
+  PostgresSettings s;
+  s.conninfo = env::get_or("DATABASE_URL", "");
+  return s;
+}
+
+PipelineSettings PipelineSettings::from_env() {
+  PipelineSettings s;
+  s.time_zone = env::get_or("PIPELINE_TZ", s.time_zone);
+  s.interval_min = static_cast<int>(env::get_int("PIPELINE_INTERVAL_MIN", s.interval_min, 1, 1440));
+  s.lookback_min = static_cast<int>(env::get_int("PIPELINE_LOOKBACK_MIN", s.lookback_min, 1, 7 * 1440));
+  s.min_quorum = static_cast<int>(env::get_int("PIPELINE_MIN_QUORUM", s.min_quorum, 0, 1'000'000));
+  if (auto windows = env::get("FEATURE_WINDOWS_MIN")) {
+    s.window_min.clear();
+    for (auto w : env::parse_int_list(*windows, "FEATURE_WINDOWS_MIN", 1, 365 * 1440)) {
+      s.window_min.push_back(static_cast<int>(w));
+    }
+  }
+  s.outlier_band = env::get_double("OUTLIER_BAND", s.outlier_band, 0.0, 1e6);
+  s.boll_k = env::get_double("BOLL_K", s.boll_k, 0.0, 1e6);
+  s.batch_days = static_cast<int>(env::get_int("PIPELINE_BATCH_DAYS", s.batch_days, 1, 3660));
+  s.device = env::get_or("PIPELINE_DEVICE", s.device);
+  s.backup_keep = static_cast<int>(env::get_int("BACKUP_KEEP", s.backup_keep, 0, 1000));
+  s.validate();
+  return s;
+}
+
+void PipelineSettings::validate() const {
+  TimeZone zone(time_zone);  // throws InputError for an unknown zone
+  if (1440 % interval_min != 0) {
+    throw InputError(fmt::format("PIPELINE_INTERVAL_MIN={}: must divide a day (1440 minutes)", interval_min));
+  }
+  for (int w : window_min) {
+    if (w % interval_min != 0) {
+      throw InputError(fmt::format("FEATURE_WINDOWS_MIN={}: window {} is not a multiple of the {}-minute interval",
+                                   fmt::join(window_min, ","), w, interval_min));
+    }
+  }
+}
+
+}  // namespace ypa

@@ -1,0 +1,21 @@
+// Runs the built `ypa` binary (or any program) and captures its exit code, stdout and stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ypa::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// argv[0] is looked up on PATH unless it contains a '/'. Extra environment entries are NAME=value.
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+// Runs build/ypa with the given arguments.
+CommandResult run_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
+std::string ypa_binary();
+
+}  // namespace ypa::testing

@@ -1,0 +1,60 @@
+// Environment and flag parsing: malformed values are InputErrors that name the input.
+#include "core/env.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/errors.hpp"
+#include "core/settings.hpp"
+
+namespace ypa {
+namespace {
+
+TEST(EnvTest, ParsesIntegersWithinBounds) {
+  EXPECT_EQ(env::parse_int("42", "X", 0, 100), 42);
+  EXPECT_THROW(env::parse_int("42x", "X", 0, 100), InputError);
+  EXPECT_THROW(env::parse_int("", "X", 0, 100), InputError);
+  EXPECT_THROW(env::parse_int("101", "X", 0, 100), InputError);
+}
+
+TEST(EnvTest, ParsesIntegerLists) {
+  EXPECT_EQ(env::parse_int_list("120,900,1800", "W", 1, 10000), (std::vector<std::int64_t>{120, 900, 1800}));
+  EXPECT_THROW(env::parse_int_list("120,,900", "W", 1, 10000), InputError);
+  EXPECT_THROW(env::parse_int_list("120,", "W", 1, 10000), InputError);
+}
+
+TEST(EnvTest, MalformedVariableIsNamedInTheError) {
+  ::setenv("PIPELINE_INTERVAL_MIN", "fifteen", 1);
+  try {
+    PipelineSettings::from_env();
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("PIPELINE_INTERVAL_MIN='fifteen'"), std::string::npos) << e.what();
+  }
+  ::unsetenv("PIPELINE_INTERVAL_MIN");
+}
+
+TEST(EnvTest, WindowMustBeAMultipleOfTheInterval) {
+  ::setenv("FEATURE_WINDOWS_MIN", "120,100", 1);
+  try {
+    PipelineSettings::from_env();
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("window 100 is not a multiple"), std::string::npos) << e.what();
+  }
+  ::unsetenv("FEATURE_WINDOWS_MIN");
+}
+
+TEST(EnvTest, DefaultsFollowTheDesignDocument) {
+  auto ch = ClickHouseSettings::from_env();
+  if (std::getenv("CLICKHOUSE_DB") == nullptr) {
+    EXPECT_EQ(ch.database, "yamagoti");
+  }
+  auto p = PipelineSettings{};
+  EXPECT_EQ(p.window_min, (std::vector<int>{120, 900, 1800}));
+  EXPECT_EQ(p.batch_days, 30);
+}
+
+}  // namespace
+}  // namespace ypa
