@@ -1,7 +1,48 @@
+// `ypa init`: create or upgrade the ClickHouse database and tables; `--source-schema` creates the demo
+// PostgreSQL schema instead.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "cli/commands.hpp"
+#include "clickhouse/client.hpp"
+#include "core/settings.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/source_schema.hpp"
+#include "store/schema.hpp"
+
 namespace ypa::cli {
+
 void add_init_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("init", "Create or upgrade the ClickHouse tables");
-  cmd->callback([] { not_implemented("init"); });
+  auto* cmd = app.add_subcommand(
+      "init",
+      "Create the ClickHouse database CLICKHOUSE_DB and the tables price_aligned and features_wide, or\n"
+      "upgrade tables made by the design document's DDL (adds n_models). Idempotent.\n"
+      "With --source-schema: create the demo PostgreSQL schema (the Django tables) instead.");
+  auto source_schema = std::make_shared<bool>(false);
+  cmd->add_flag("--source-schema", *source_schema, "Create the demo PostgreSQL source tables (PG*, DATABASE_URL)");
+  cmd->callback([source_schema] {
+    if (*source_schema) {
+      postgres::Connection conn(PostgresSettings::from_env().conninfo);
+      postgres::create_source_schema(conn, postgres::SourceTables::from_env());
+      std::printf("PostgreSQL %s: source schema ready\n", conn.describe().c_str());
+      return;
+    }
+    auto settings = ClickHouseSettings::from_env();
+    auto pipeline = PipelineSettings::from_env();
+    auto options = clickhouse::ClientOptions::from_settings(settings);
+    options.database = "default";  // the target database may not exist yet
+    clickhouse::Client client(options);
+    for (const auto& report : store::init_clickhouse(client, settings.database, pipeline)) {
+      std::string what = report.created                  ? "created"
+                         : report.added_columns.empty() ? "up to date"
+                                                         : fmt::format("added {}", fmt::join(report.added_columns, ", "));
+      std::printf("ClickHouse %s:%u %s.%s: %s\n", settings.host.c_str(), settings.port, settings.database.c_str(),
+                  report.table.c_str(), what.c_str());
+    }
+  });
 }
+
 }  // namespace ypa::cli

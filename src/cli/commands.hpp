@@ -13,6 +13,12 @@ void add_run_commands(CLI::App& app);  // list_runs, drop_run, promote_run, comp
 void add_serve_command(CLI::App& app);
 void add_schedule_command(CLI::App& app);
 
+// Thrown by a command that has finished and wants a specific exit code (e.g. 1 for "runs differ");
+// main() turns it into the process's exit status after destructors have run.
+struct ExitWith {
+  int code;
+};
+
 // For subcommands whose behaviour a later part of the project fills in: flags are parsed and
 // validated as documented, then the command says so and exits 2.
 [[noreturn]] void not_implemented(const char* command);

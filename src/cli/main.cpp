@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     return static_cast<int>(ypa::ExitCode::kOk);
+  } catch (const ypa::cli::ExitWith& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ypa::ExitCode::kError);
