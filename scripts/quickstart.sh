@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, start the embedded stack, create the schemas, load
+# a demo dataset (7 days, 24 shops x 160 iPhones) and print a summary. A second run changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "packages";           scripts/install-deps.sh
+step "build";              scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -40 /tmp/ypa-build.log; exit 1; }
+echo "built build/ypa (log: /tmp/ypa-build.log)"
+step "local stack";        build/ypa stack up
+eval "$(build/ypa stack env)"
+step "schemas";            build/ypa init --source-schema && build/ypa init
+
+demo_from=${YPA_DEMO_FROM:-2025-01-01}
+demo_to=${YPA_DEMO_TO:-2025-01-07}
+records=$(psql -XAtqc 'SELECT count(*) FROM "AppleStockChecker_purchasingshoppricerecord"')
+if [ "$records" -eq 0 ]; then
+  step "demo data ($demo_from .. $demo_to)"
+  build/ypa datagen --shops 24 --iphones 160 --from "$demo_from" --to "$demo_to" --seed 1
+else
+  step "demo data: already loaded ($records price records), left as is"
+fi
+
+step "summary"
+psql -XAtq -F ' ' <<'SQL'
+SELECT 'shops', count(*) FROM "AppleStockChecker_secondhandshop"
+UNION ALL SELECT 'iphones', count(*) FROM "AppleStockChecker_iphone"
+UNION ALL SELECT 'cohorts', count(*) FROM "AppleStockChecker_cohort"
+UNION ALL SELECT 'price records', count(*) FROM "AppleStockChecker_purchasingshoppricerecord"
+UNION ALL SELECT 'first record', min(recorded_at)::text FROM "AppleStockChecker_purchasingshoppricerecord"
+UNION ALL SELECT 'last record', max(recorded_at)::text FROM "AppleStockChecker_purchasingshoppricerecord";
+SQL
+if build/ypa run_pipeline --help >/dev/null 2>&1 && build/ypa run_pipeline --run-id demo --from "$demo_from" --to "$demo_to" 2>/tmp/ypa-pipeline.err; then
+  :
+else
+  echo "run_pipeline: $(tail -1 /tmp/ypa-pipeline.err)"
+fi
+cat <<EOF2
+
+Ready. Use the stack from your shell with:
+  eval "\$(build/ypa stack env)"
+Then e.g.: build/ypa --help, build/ypa stack status, build/ypa stack down
+EOF2

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, build, start the embedded stack and run every test suite
+# (unit, integration, ...) through CTest. `scripts/test.sh -L unit` runs only the fast suite, without servers.
+# Extra arguments go to ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -60 /tmp/ypa-build.log; exit 1; }
+
+needs_servers=1
+for arg in "$@"; do
+  if [ "$arg" = "unit" ]; then needs_servers=0; fi
+done
+
+started=0
+if [ "$needs_servers" -eq 1 ]; then
+  # Tests get their own stack folder so they never touch the demo data of README command 1.
+  export YPA_STACK_DIR=${YPA_TEST_STACK_DIR:-$PWD/.ypa/test-stack}
+  if ! build/ypa stack status >/dev/null 2>&1; then started=1; fi
+  build/ypa stack up --pg-port "${YPA_TEST_PG_PORT:-54420}" --ch-port "${YPA_TEST_CH_PORT:-59400}"
+  eval "$(build/ypa stack env)"
+  if [ "$started" -eq 1 ]; then trap 'build/ypa stack down' EXIT; fi
+fi
+
+cd build
+ctest --output-on-failure -j2 "$@"
