@@ -73,14 +73,22 @@ std::int64_t CopyIn::finish() {
   if (PQputCopyEnd(conn_.get(), nullptr) != 1) {
     throw UnavailableError(fmt::format("PostgreSQL COPY into {}: {}", table_, PQerrorMessage(conn_.get())));
   }
+  // Only the primary message: the DETAIL and CONTEXT lines would break the one-line error rule.
   std::string error;
+  std::string sqlstate;
   while (PGresult* r = PQgetResult(conn_.get())) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && error.empty()) error = PQresultErrorMessage(r);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && error.empty()) {
+      const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      error = primary != nullptr ? primary : PQresultErrorMessage(r);
+      sqlstate = state != nullptr ? state : "";
+    }
     PQclear(r);
   }
   if (!error.empty()) {
-    while (!error.empty() && error.back() == '\n') error.pop_back();
-    throw QueryError(fmt::format("PostgreSQL COPY into {}: {}", table_, error), "");
+    for (char& c : error) c = c == '\n' ? ' ' : c;
+    while (!error.empty() && error.back() == ' ') error.pop_back();
+    throw QueryError(fmt::format("PostgreSQL COPY into {}: {}", table_, error), sqlstate);
   }
   return rows_;
 }
