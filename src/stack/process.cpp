@@ -47,6 +47,15 @@ pid_t spawn(const SpawnOptions& options) {
 
   // Child: only async-signal-safe calls until exec.
   if (options.new_session) ::setsid();
+  // Drop privileges first, so the log file is created by (and writable for) the account.
+  if (options.run_as) {
+    if (::setgid(options.run_as->gid) != 0 || ::initgroups(options.run_as->name.c_str(), options.run_as->gid) != 0 ||
+        ::setuid(options.run_as->uid) != 0) {
+      ::_exit(126);
+    }
+    ::setenv("HOME", options.run_as->home.c_str(), 1);
+    ::setenv("USER", options.run_as->name.c_str(), 1);
+  }
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd >= 0) ::dup2(null_fd, 0);
   int out_fd = options.log_file.empty() ? ::open("/dev/null", O_WRONLY)
@@ -57,14 +66,6 @@ pid_t spawn(const SpawnOptions& options) {
   }
   // Close everything else so a long-running server holds none of our pipes open.
   for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-  if (options.run_as) {
-    if (::setgid(options.run_as->gid) != 0 || ::initgroups(options.run_as->name.c_str(), options.run_as->gid) != 0 ||
-        ::setuid(options.run_as->uid) != 0) {
-      ::_exit(126);
-    }
-    ::setenv("HOME", options.run_as->home.c_str(), 1);
-    ::setenv("USER", options.run_as->name.c_str(), 1);
-  }
   ::execvp(args[0], args.data());
   ::_exit(127);
 }

@@ -29,8 +29,15 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // extra_env replaces inherited variables of the same name (getenv would see the first one).
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    bool overridden = false;
+    for (const auto& x : extra_env) overridden = overridden || name_of(x) == name_of(entry);
+    if (!overridden) env_storage.push_back(std::move(entry));
+  }
   for (const auto& e : extra_env) env_storage.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());
