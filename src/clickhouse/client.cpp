@@ -179,6 +179,25 @@ ServerMessage Client::next_packet(std::string_view doing) {
   }
 }
 
+void Client::resync_after_error() noexcept {
+  // A query that fails before the server reads the (empty) external-tables block leaves that block
+  // unread; 18.16 then answers it with a second Exception ("Unexpected packet Data"). A Ping and
+  // everything up to its Pong flushes such leftovers, so the session (and its SETs) survives.
+  constexpr int kMaxLeftovers = 16;
+  if (!connection_) return;
+  try {
+    write_ping(connection_->out);
+    flush();
+    for (int i = 0; i < kMaxLeftovers; ++i) {
+      const ServerMessage m =
+          read_server_packet(connection_->input, server_.negotiated_revision, options_.compression);
+      if (m.type == ServerPacket::kPong) return;
+    }
+  } catch (...) {
+  }
+  disconnect();
+}
+
 bool Client::select_while(std::string_view sql, const std::function<bool(const Block&)>& on_block,
                           const QueryOptions& options) {
   ensure_ready();
@@ -215,6 +234,7 @@ bool Client::select_while(std::string_view sql, const std::function<bool(const B
       }
     }
   } catch (const ServerError& e) {
+    resync_after_error();
     if (cancelled && e.code() == kQueryWasCancelled) return false;
     throw;
   } catch (const wire::IoError&) {

@@ -143,6 +143,8 @@ class Client {
   // returning only Data, Totals, Extremes, Pong and EndOfStream. An Exception throws ServerError.
   ServerMessage next_packet(std::string_view doing);
   [[noreturn]] void rethrow_io(std::string_view doing);
+  // After a server Exception: drains what the failed query left on the wire, or drops the connection.
+  void resync_after_error() noexcept;
   std::string where() const;
 
   void insert_block(Inserter& inserter, const Block& block);
