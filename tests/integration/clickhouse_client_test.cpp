@@ -12,7 +12,12 @@
 namespace ypa::clickhouse {
 namespace {
 
-ClientOptions test_options() { return ClientOptions::from_settings(ypa::testing::clickhouse_settings()); }
+// The server of the stack, in its always-present "default" database (each test makes its own).
+ClientOptions test_options() {
+  ClientOptions o = ClientOptions::from_settings(ypa::testing::clickhouse_settings());
+  o.database = "default";
+  return o;
+}
 
 // Each test works in its own database, dropped afterwards.
 class ClickHouseClientTest : public ::testing::Test {

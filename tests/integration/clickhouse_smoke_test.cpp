@@ -8,7 +8,9 @@ namespace ypa::clickhouse {
 namespace {
 
 TEST(ClickHouseSmoke, SelectOne) {
-  Client client(ClientOptions::from_settings(ypa::testing::clickhouse_settings()));
+  ClientOptions options = ClientOptions::from_settings(ypa::testing::clickhouse_settings());
+  options.database = "default";  // always present; CLICKHOUSE_DB may not exist yet
+  Client client(options);
   EXPECT_EQ(client.server_info().name, "ClickHouse");
   EXPECT_GT(client.server_info().negotiated_revision, 54000u);
   const auto rows = client.select_rows("SELECT 1, 'a', NULL, toDate('2024-02-29'), number FROM system.numbers LIMIT 3");
