@@ -1,0 +1,46 @@
+// What one `run_pipeline` invocation computes (SPEC §9), validated before any server is touched.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/settings.hpp"
+#include "core/time.hpp"
+#include "domain/align.hpp"
+
+namespace ypa::pipeline {
+
+// The outputs a run can compute: align -> price_aligned; aggregate and features -> the iPhone rows of
+// features_wide (always written whole); cohorts -> the cohort rows of features_wide.
+struct Steps {
+  bool align = true;
+  bool aggregate = true;
+  bool features = true;
+  bool cohorts = true;
+
+  bool writes_iphone_rows() const { return aggregate || features; }
+  bool needs_aggregate() const { return aggregate || features || cohorts; }
+};
+
+// Parses "align,aggregate,features,cohorts" (any non-empty subset); InputError names an unknown step.
+Steps parse_steps(const std::string& text);
+
+struct RunOptions {
+  std::string run_id;
+  BucketRange range;                   // buckets written, inclusive
+  int batch_days = 30;                 // days per PostgreSQL query
+  Steps steps;
+  std::vector<std::int64_t> iphone_ids;  // empty = all
+  std::vector<std::int64_t> shop_ids;    // empty = all
+  domain::AlignParams align;
+  std::string device = "cpu";
+  PipelineSettings settings;
+  int warmup_buckets = 0;  // computed before range.first, never written
+};
+
+// Default warm-up: 8 x the largest feature window (SPEC §5).
+int default_warmup_buckets(const PipelineSettings& settings);
+
+}  // namespace ypa::pipeline

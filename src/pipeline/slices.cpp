@@ -1,0 +1,122 @@
+#include "pipeline/slices.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "postgres/copy_out.hpp"
+
+namespace ypa::pipeline {
+namespace {
+
+constexpr std::int64_t kMicros = 1'000'000;
+
+// A UTC timestamptz literal with microseconds: exact, unlike to_timestamp(double).
+std::string timestamp_literal(std::int64_t us) {
+  TimeZone utc("UTC");
+  std::int64_t sec = us >= 0 ? us / kMicros : -((-us + kMicros - 1) / kMicros);
+  std::int64_t frac = us - sec * kMicros;
+  return fmt::format("'{}.{:06}+00'", format_sql(sec, utc), frac);
+}
+
+std::string id_filter(const char* column, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return "";
+  std::string list;
+  for (auto id : ids) list += fmt::format("{}{}", list.empty() ? "" : ",", id);
+  return fmt::format(" AND {} IN ({})", column, list);
+}
+
+}  // namespace
+
+std::vector<SlicePlan> plan_slices(const RunOptions& options, const BucketGrid& grid) {
+  const EpochSeconds step = grid.interval_sec();
+  const EpochSeconds per_slice = (1440 / grid.interval_min()) * step;  // one day of buckets
+  std::vector<SlicePlan> plans;
+  auto add = [&](EpochSeconds first, EpochSeconds last, bool warmup, bool from_postgres) {
+    for (EpochSeconds s = first; s <= last; s += per_slice) {
+      plans.push_back({{s, std::min(last, s + per_slice - step)}, warmup, from_postgres});
+    }
+  };
+  if (options.warmup_buckets > 0) {
+    add(options.range.first - options.warmup_buckets * step, options.range.first - step, true, true);
+  }
+  add(options.range.first, options.range.last, false, options.steps.align);
+  return plans;
+}
+
+RecordWindow record_window(const BucketRange& buckets, const domain::AlignParams& params, const BucketGrid& grid) {
+  if (params.mode == domain::AlignMode::kFloor) {
+    // Records floored into [first, last]: recorded_at in [first, last + interval).
+    return {buckets.first * kMicros, (buckets.last + grid.interval_sec()) * kMicros};
+  }
+  // T - lookback < recorded_at <= T for some T in [first, last].
+  return {(buckets.first - params.lookback_sec) * kMicros + 1, buckets.last * kMicros + 1};
+}
+
+void read_source_slices(postgres::Connection& conn, const postgres::SourceTables& tables,
+                        const std::vector<SlicePlan>& plans, const RunOptions& options, const BucketGrid& grid,
+                        const std::function<void(SourceSlice&&)>& emit) {
+  using postgres::quote_identifier;
+  std::size_t i = 0;
+  while (i < plans.size()) {
+    if (!plans[i].from_postgres) {
+      ++i;
+      continue;
+    }
+    // A batch: up to batch_days consecutive PostgreSQL slices, read with one ordered COPY.
+    std::size_t end = i;
+    while (end < plans.size() && plans[end].from_postgres && end - i < static_cast<std::size_t>(options.batch_days)) {
+      ++end;
+    }
+    RecordWindow window{record_window(plans[i].buckets, options.align, grid).begin_us,
+                        record_window(plans[end - 1].buckets, options.align, grid).end_us};
+    std::string sql = fmt::format(
+        "SELECT id::int8, shop_id::int8, iphone_id::int8, price_new::int8, price_grade_a::int8, price_grade_b::int8, "
+        "recorded_at FROM {} WHERE recorded_at >= {} AND recorded_at < {}{}{} ORDER BY recorded_at, id",
+        quote_identifier(tables.price_record), timestamp_literal(window.begin_us), timestamp_literal(window.end_us),
+        id_filter("iphone_id", options.iphone_ids), id_filter("shop_id", options.shop_ids));
+
+    std::size_t current = i;
+    SourceSlice slice{plans[current], {}};
+    RecordWindow slice_window = record_window(plans[current].buckets, options.align, grid);
+    // Moves on to the next slice, carrying the records that the next slice's window also covers.
+    auto advance = [&] {
+      std::size_t next = current + 1;
+      SourceSlice next_slice{next < end ? plans[next] : SlicePlan{}, {}};
+      RecordWindow next_window{};
+      if (next < end) {
+        next_window = record_window(plans[next].buckets, options.align, grid);
+        for (const auto& r : slice.records) {
+          if (r.recorded_at_us >= next_window.begin_us) next_slice.records.push_back(r);
+        }
+      }
+      emit(std::move(slice));
+      slice = std::move(next_slice);
+      slice_window = next_window;
+      current = next;
+    };
+
+    postgres::BinaryCopyReader reader(conn, sql);
+    auto to_price = [&](std::size_t f) -> std::optional<std::int32_t> {
+      if (reader.is_null(f)) return std::nullopt;
+      std::int64_t v = reader.int8(f);
+      return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, INT32_MIN, INT32_MAX));
+    };
+    while (reader.next()) {
+      domain::SourceRecord r;
+      r.id = reader.int8(0);
+      r.shop_id = static_cast<std::uint32_t>(reader.int8(1));
+      r.iphone_id = static_cast<std::uint32_t>(reader.int8(2));
+      r.price_new = to_price(3);
+      r.price_grade_a = to_price(4);
+      r.price_grade_b = to_price(5);
+      r.recorded_at_us = reader.timestamptz_us(6);
+      while (current < end && r.recorded_at_us >= slice_window.end_us) advance();
+      if (current < end) slice.records.push_back(r);
+    }
+    while (current < end) advance();
+    i = end;
+  }
+}
+
+}  // namespace ypa::pipeline

@@ -1,0 +1,147 @@
+#include "pipeline/writer.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "store/schema.hpp"
+
+namespace ypa::pipeline {
+namespace {
+
+using clickhouse::Block;
+using clickhouse::ColumnNullable;
+
+Block empty_block(const store::TableSpec& table) {
+  Block block;
+  for (const auto& c : table.columns) block.add(c.name, clickhouse::create_column(c.type));
+  return block;
+}
+
+template <typename C>
+C& column(Block& block, std::string_view name) {
+  return block.column(static_cast<std::size_t>(block.find(name))).as<C>();
+}
+
+void append_nullable(ColumnNullable& col, double value) {
+  if (std::isnan(value) || std::isinf(value)) {
+    col.append_null();
+  } else {
+    col.append<clickhouse::ColumnFloat64>(std::optional<double>(value));
+  }
+}
+
+}  // namespace
+
+SliceWriter::SliceWriter(clickhouse::Client& client, std::string database, const RunOptions& options,
+                         const Catalog& catalog, std::uint32_t inserted_at, RunStats& stats)
+    : client_(client),
+      database_(std::move(database)),
+      options_(options),
+      catalog_(catalog),
+      inserted_at_(inserted_at),
+      stats_(stats) {}
+
+void SliceWriter::write(const SliceResult& slice) {
+  if (slice.plan.warmup) return;
+  if (options_.steps.align) write_price_aligned(slice);
+  if (options_.steps.writes_iphone_rows() || options_.steps.cohorts) write_features(slice);
+}
+
+void SliceWriter::write_price_aligned(const SliceResult& slice) {
+  auto start = std::chrono::steady_clock::now();
+  auto table = store::price_aligned_table(options_.settings);
+  Block block = empty_block(table);
+  auto& run_id = column<clickhouse::ColumnString>(block, "run_id");
+  auto& bucket = column<clickhouse::ColumnDateTime>(block, "bucket");
+  auto& shop = column<clickhouse::ColumnUInt32>(block, "shop_id");
+  auto& iphone = column<clickhouse::ColumnUInt32>(block, "iphone_id");
+  auto& price_new = column<clickhouse::ColumnUInt32>(block, "price_new");
+  auto& price_a = column<ColumnNullable>(block, "price_a");
+  auto& price_b = column<ColumnNullable>(block, "price_b");
+  auto& diff = column<clickhouse::ColumnInt32>(block, "alignment_diff_sec");
+  auto& record_time = column<clickhouse::ColumnDateTime>(block, "record_time");
+  auto& inserted = column<clickhouse::ColumnDateTime>(block, "inserted_at");
+  for (std::size_t i = 0; i < block.column_count(); ++i) block.column(i).reserve(slice.aligned.size());
+  for (const auto& row : slice.aligned) {
+    run_id.append(options_.run_id);
+    bucket.append(static_cast<std::uint32_t>(row.bucket));
+    shop.append(row.shop_id);
+    iphone.append(row.iphone_id);
+    price_new.append(row.price_new);
+    price_a.append<clickhouse::ColumnUInt32>(row.price_a);
+    price_b.append<clickhouse::ColumnUInt32>(row.price_b);
+    diff.append(row.alignment_diff_sec);
+    record_time.append(static_cast<std::uint32_t>(row.record_time));
+    inserted.append(inserted_at_);
+  }
+  if (block.row_count() > 0) client_.insert(fmt::format("{}.{}", database_, table.name), block);
+  rows_written_ += static_cast<std::int64_t>(block.row_count());
+  stats_.add("write", seconds_since(start), static_cast<std::int64_t>(slice.aligned.size()),
+             static_cast<std::int64_t>(block.row_count()));
+}
+
+void SliceWriter::write_features(const SliceResult& slice) {
+  auto start = std::chrono::steady_clock::now();
+  auto table = store::features_wide_table(options_.settings);
+  Block block = empty_block(table);
+  const auto& windows = options_.settings.window_min;
+  auto& run_id = column<clickhouse::ColumnString>(block, "run_id");
+  auto& bucket = column<clickhouse::ColumnDateTime>(block, "bucket");
+  auto& scope = column<clickhouse::ColumnString>(block, "scope");
+  auto& mean = column<clickhouse::ColumnFloat64>(block, "mean");
+  auto& median = column<clickhouse::ColumnFloat64>(block, "median");
+  auto& std_col = column<ColumnNullable>(block, "std");
+  auto& shop_count = column<clickhouse::ColumnUInt16>(block, "shop_count");
+  auto& dispersion = column<ColumnNullable>(block, "dispersion");
+  auto& inserted = column<clickhouse::ColumnDateTime>(block, "inserted_at");
+  auto& n_models = column<clickhouse::ColumnUInt16>(block, "n_models");
+  // Feature columns by (window, kind), in FeatureKind order.
+  std::vector<ColumnNullable*> feature_columns;
+  for (int w : windows) {
+    for (const char* name : {"ema", "sma", "wma", "boll_mid", "boll_up", "boll_low", "boll_width"}) {
+      feature_columns.push_back(&column<ColumnNullable>(block, fmt::format("{}_{}", name, w)));
+    }
+  }
+
+  auto emit = [&](const compute::StatsFrame& stats, const compute::FeatureFrame& features, std::size_t series,
+                  const std::string& scope_name) {
+    for (std::size_t b = 0; b < stats.n_buckets; ++b) {
+      std::size_t i = stats.index(series, b);
+      if (stats.shop_count[i] == 0 && stats.n_models[i] == 0) continue;
+      run_id.append(options_.run_id);
+      bucket.append(static_cast<std::uint32_t>(slice.plan.buckets.first +
+                                               static_cast<EpochSeconds>(b) * options_.settings.interval_min * 60));
+      scope.append(scope_name);
+      mean.append(stats.mean[i]);
+      median.append(stats.median[i]);
+      append_nullable(std_col, stats.std[i]);
+      shop_count.append(stats.shop_count[i]);
+      append_nullable(dispersion, stats.dispersion[i]);
+      for (std::size_t w = 0; w < windows.size(); ++w) {
+        for (int k = 0; k < compute::kFeatureKinds; ++k) {
+          append_nullable(*feature_columns[w * compute::kFeatureKinds + static_cast<std::size_t>(k)],
+                          features.at(w, static_cast<compute::FeatureKind>(k), series, b));
+        }
+      }
+      inserted.append(inserted_at_);
+      n_models.append(stats.n_models[i]);
+    }
+  };
+  if (options_.steps.writes_iphone_rows()) {
+    for (std::size_t s = 0; s < catalog_.iphone_ids.size(); ++s) {
+      emit(slice.iphones, slice.iphone_features, s, fmt::format("iphone:{}", catalog_.iphone_ids[s]));
+    }
+  }
+  if (options_.steps.cohorts) {
+    for (std::size_t c = 0; c < catalog_.cohorts.size(); ++c) {
+      emit(slice.cohorts, slice.cohort_features, c, "cohort:" + catalog_.cohorts[c].slug);
+    }
+  }
+  if (block.row_count() > 0) client_.insert(fmt::format("{}.{}", database_, table.name), block);
+  rows_written_ += static_cast<std::int64_t>(block.row_count());
+  stats_.add("write", seconds_since(start), static_cast<std::int64_t>(block.row_count()),
+             static_cast<std::int64_t>(block.row_count()));
+}
+
+}  // namespace ypa::pipeline
