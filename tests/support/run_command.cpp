@@ -38,7 +38,12 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
     for (const auto& x : extra_env) overridden = overridden || name_of(x) == name_of(entry);
     if (!overridden) env_storage.push_back(std::move(entry));
   }
-  for (const auto& e : extra_env) env_storage.push_back(e);
+  // Within extra_env the last entry of a name wins.
+  for (std::size_t i = 0; i < extra_env.size(); ++i) {
+    bool later = false;
+    for (std::size_t j = i + 1; j < extra_env.size(); ++j) later = later || name_of(extra_env[j]) == name_of(extra_env[i]);
+    if (!later) env_storage.push_back(extra_env[i]);
+  }
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -12,7 +12,8 @@ struct CommandResult {
   std::string err;
 };
 
-// argv[0] is looked up on PATH unless it contains a '/'. Extra environment entries are NAME=value.
+// argv[0] is looked up on PATH unless it contains a '/'. Extra environment entries are NAME=value;
+// they replace inherited variables of the same name, and the last entry of a name wins.
 CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
 // Runs build/ypa with the given arguments.
 CommandResult run_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
