@@ -37,7 +37,8 @@ std::optional<std::string> run_id_problem(std::string_view id) {
   for (std::size_t i = 0; i < id.size(); ++i) {
     if (!allowed(id[i])) {
       auto c = static_cast<unsigned char>(id[i]);
-      std::string shown = (c < 0x20 || c >= 0x7f) ? fmt::format("byte 0x{:02x}", c) : fmt::format("'{}'", id[i]);
+      std::string shown =
+          (c < 0x20 || c >= 0x7f) ? fmt::format("byte 0x{:02x}", c) : fmt::format("character \"{}\"", id[i]);
       return fmt::format("{} at position {} is not allowed (only A-Z, a-z, 0-9 and _)", shown, i + 1);
     }
   }

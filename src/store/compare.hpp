@@ -1,0 +1,94 @@
+// compare_runs (SPEC §8): what differs between two runs, computed inside ClickHouse one month
+// partition (and, for big months, one slice of scopes) at a time, so that a year of data fits in the
+// server's memory. Only per-scope totals travel back to this process.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/time.hpp"
+
+namespace ypa::clickhouse {
+class Client;
+}
+
+namespace ypa::store {
+
+struct CompareOptions {
+  std::string base;
+  std::string target;
+  double tolerance = 1e-9;  // |a-b| > tolerance * max(1, |a|) differs; NULL vs value always differs
+  std::optional<EpochSeconds> from;  // first bucket compared, inclusive
+  std::optional<EpochSeconds> to;    // last bucket compared, inclusive
+  std::vector<std::string> scopes;   // empty: all; price_aligned uses the iphone:<id> ones
+  std::size_t top_scopes = 10;
+  // Keys grouped by one statement at most (about 200 bytes of server memory each).
+  std::uint64_t slice_rows = 4'000'000;
+};
+
+// Where a column's largest difference is.
+struct DiffLocation {
+  std::string scope;
+  std::optional<std::uint32_t> shop_id;  // price_aligned only
+  EpochSeconds bucket = 0;
+  double base_value = 0;
+  double target_value = 0;
+};
+
+struct ColumnDiff {
+  std::string column;
+  std::uint64_t rows_differ = 0;    // keys in both runs whose values differ beyond the tolerance
+  std::uint64_t null_vs_value = 0;  // of those, NULL on one side only
+  double max_abs_diff = 0;          // over keys where both values are finite
+  std::optional<DiffLocation> where;
+};
+
+struct ScopeDiff {
+  std::string scope;
+  std::uint64_t only_base = 0;
+  std::uint64_t only_target = 0;
+  std::uint64_t rows_differ = 0;
+  std::uint64_t total() const { return only_base + only_target + rows_differ; }
+};
+
+struct TableComparison {
+  std::string table;
+  std::string skipped;  // why the table was not compared; "" when it was
+  std::vector<int> months;
+  std::uint64_t rows_base = 0;  // deduplicated, within range and scopes
+  std::uint64_t rows_target = 0;
+  std::uint64_t only_base = 0;
+  std::uint64_t only_target = 0;
+  std::uint64_t rows_differ = 0;  // keys in both with at least one differing column
+  std::vector<ColumnDiff> columns;
+  std::vector<ScopeDiff> top_scopes;
+  bool equal() const { return only_base == 0 && only_target == 0 && rows_differ == 0; }
+};
+
+struct Comparison {
+  CompareOptions options;
+  std::vector<TableComparison> tables;
+  double elapsed_ms = 0;
+  bool equal() const;
+};
+
+// Throws InputError for a malformed run id, an unknown run, a negative tolerance or a bad scope.
+// `zone` is PIPELINE_TZ, the zone of the bucket columns: it decides which months --from/--to touch.
+Comparison compare_runs(clickhouse::Client& client, const std::string& database, const CompareOptions& options,
+                        const TimeZone& zone);
+
+// The statement that compares one month slice of one table; exposed for tests. `value_columns` are
+// compared, `slices` > 1 adds `<slice expression> % slices = slice`.
+std::string compare_slice_sql(const std::string& database, std::string_view table,
+                              const std::vector<std::string>& value_columns, const CompareOptions& options, int month,
+                              std::uint64_t slices, std::uint64_t slice);
+
+std::string format_comparison(const Comparison& comparison, const TimeZone& zone);
+nlohmann::json comparison_json(const Comparison& comparison, const TimeZone& zone);
+
+}  // namespace ypa::store

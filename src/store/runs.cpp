@@ -1,0 +1,595 @@
+#include "store/runs.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+
+#include "clickhouse/client.hpp"
+#include "core/errors.hpp"
+#include "store/failpoint.hpp"
+#include "store/run_id.hpp"
+#include "store/sql_text.hpp"
+
+namespace ypa::store {
+namespace {
+
+constexpr std::string_view kStagingSuffix = "_promote_staging";
+constexpr std::string_view kJournalTable = "run_promotions";
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::uint64_t to_u64(const std::optional<std::string>& cell) {
+  return cell ? std::stoull(*cell) : 0;
+}
+
+std::optional<PromotePhase> phase_from_name(std::string_view name) {
+  for (auto p : {PromotePhase::kStarted, PromotePhase::kBackedUp, PromotePhase::kReplaced, PromotePhase::kVerified,
+                 PromotePhase::kDone}) {
+    if (phase_name(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
+void say(const ProgressFn& progress, const std::string& line) {
+  if (progress) progress(line);
+}
+
+}  // namespace
+
+const std::vector<std::string>& run_tables() {
+  static const std::vector<std::string> tables{"price_aligned", "features_wide"};
+  return tables;
+}
+
+std::vector<std::string> parse_tables(std::string_view csv) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= csv.size()) {
+    auto comma = csv.find(',', start);
+    std::string name(csv.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (std::find(run_tables().begin(), run_tables().end(), name) == run_tables().end()) {
+      throw InputError(fmt::format("--tables: \"{}\" is not a run table (expected {})", name,
+                                   fmt::join(run_tables(), ", ")));
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      throw InputError(fmt::format("--tables: {} is listed twice", name));
+    }
+    out.push_back(std::move(name));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<PartitionKey> parse_partition(std::string_view text) {
+  // ('run',202501): the run id is a quoted string with backslash escapes, the month a plain integer.
+  if (text.size() < 7 || text.substr(0, 2) != "('" || text.back() != ')') return std::nullopt;
+  auto sep = text.rfind("',");
+  if (sep == std::string_view::npos || sep < 2) return std::nullopt;
+  PartitionKey key;
+  for (std::size_t i = 2; i < sep; ++i) {
+    if (text[i] == '\\' && i + 1 < sep) ++i;
+    key.run_id += text[i];
+  }
+  std::string_view month = text.substr(sep + 2, text.size() - sep - 3);
+  if (month.size() != 6 || month.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  key.month = std::stoi(std::string(month));
+  return key;
+}
+
+std::string_view phase_name(PromotePhase phase) {
+  switch (phase) {
+    case PromotePhase::kStarted:
+      return "started";
+    case PromotePhase::kBackedUp:
+      return "backed_up";
+    case PromotePhase::kReplaced:
+      return "replaced";
+    case PromotePhase::kVerified:
+      return "verified";
+    case PromotePhase::kDone:
+      return "done";
+  }
+  return "?";
+}
+
+std::vector<int> RunInfo::months() const {
+  std::set<int> all;
+  for (const auto& [_, usage] : tables) all.insert(usage.months.begin(), usage.months.end());
+  return {all.begin(), all.end()};
+}
+
+EpochSeconds RunInfo::first_bucket() const {
+  EpochSeconds first = 0;
+  bool any = false;
+  for (const auto& [_, usage] : tables) {
+    if (!any || usage.first_bucket < first) first = usage.first_bucket;
+    any = true;
+  }
+  return first;
+}
+
+EpochSeconds RunInfo::last_bucket() const {
+  EpochSeconds last = 0;
+  for (const auto& [_, usage] : tables) last = std::max(last, usage.last_bucket);
+  return last;
+}
+
+std::optional<EpochSeconds> RunInfo::last_insert() const {
+  std::optional<EpochSeconds> last;
+  for (const auto& [_, usage] : tables) {
+    if (usage.last_insert && (!last || *usage.last_insert > *last)) last = usage.last_insert;
+  }
+  return last;
+}
+
+std::uint64_t RunInfo::bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [_, usage] : tables) total += usage.bytes;
+  return total;
+}
+
+nlohmann::json runs_json(const std::vector<RunInfo>& runs, const TimeZone& zone) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : runs) {
+    nlohmann::json tables = nlohmann::json::object();
+    for (const auto& [name, usage] : r.tables) {
+      tables[name] = {{"rows", usage.rows},
+                      {"bytes", usage.bytes},
+                      {"months", usage.months},
+                      {"first_bucket", format_iso(usage.first_bucket, zone)},
+                      {"last_bucket", format_iso(usage.last_bucket, zone)},
+                      {"last_insert", usage.last_insert ? nlohmann::json(format_iso(*usage.last_insert, zone))
+                                                        : nlohmann::json(nullptr)}};
+    }
+    auto last_insert = r.last_insert();
+    out.push_back({{"run_id", r.run_id},
+                   {"months", r.months()},
+                   {"first_bucket", format_iso(r.first_bucket(), zone)},
+                   {"last_bucket", format_iso(r.last_bucket(), zone)},
+                   {"last_insert", last_insert ? nlohmann::json(format_iso(*last_insert, zone)) : nlohmann::json(nullptr)},
+                   {"bytes", r.bytes()},
+                   {"tables", tables}});
+  }
+  return out;
+}
+
+std::uint64_t DropPlan::rows() const {
+  std::uint64_t total = 0;
+  for (const auto& p : partitions) total += p.rows;
+  return total;
+}
+
+std::string backup_run_name(std::string_view yyyymmdd, const std::set<std::string>& existing) {
+  std::string name = fmt::format("backup_{}", yyyymmdd);
+  for (int n = 2; existing.count(name) != 0; ++n) name = fmt::format("backup_{}_{}", yyyymmdd, n);
+  return name;
+}
+
+std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep, std::string_view protect) {
+  static const std::regex kBackup("backup_(\\d{8})(?:_(\\d+))?");
+  struct Backup {
+    std::string date;
+    long suffix;
+    std::string run;
+  };
+  std::vector<Backup> backups;
+  for (const auto& run : runs) {
+    std::smatch m;
+    if (std::regex_match(run, m, kBackup)) {
+      backups.push_back({m[1].str(), m[2].matched ? std::stol(m[2].str()) : 1, run});
+    }
+  }
+  std::sort(backups.begin(), backups.end(), [](const Backup& a, const Backup& b) {
+    return a.date != b.date ? a.date > b.date : a.suffix > b.suffix;
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = static_cast<std::size_t>(std::max(keep, 0)); i < backups.size(); ++i) {
+    if (backups[i].run != protect) out.push_back(backups[i].run);
+  }
+  return out;
+}
+
+std::string copy_month_sql(std::string_view database, std::string_view table, std::string_view staging,
+                           const std::vector<std::string>& columns, std::string_view source,
+                           std::string_view target, int month) {
+  // INSERT ... SELECT maps columns by position. The new run id and now() carry no alias on purpose: an
+  // alias named run_id would also rewrite run_id in the WHERE clause.
+  std::vector<std::string> select;
+  for (const auto& c : columns) {
+    if (c == "run_id") {
+      select.push_back(string_literal(target));
+    } else if (c == "inserted_at") {
+      select.push_back("now()");
+    } else {
+      select.push_back(clickhouse::quote_identifier(c));
+    }
+  }
+  std::vector<std::string> quoted;
+  for (const auto& c : columns) quoted.push_back(clickhouse::quote_identifier(c));
+  return fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} FINAL WHERE run_id = {} AND toYYYYMM(bucket) = {}",
+                     qualified_table(database, staging), fmt::join(quoted, ", "), fmt::join(select, ", "),
+                     qualified_table(database, table), string_literal(source), month);
+}
+
+RunStore::RunStore(clickhouse::Client& client, std::string database, PipelineSettings settings)
+    : client_(client), database_(std::move(database)), settings_(std::move(settings)) {}
+
+std::string RunStore::table_ref(std::string_view table) const { return qualified_table(database_, table); }
+
+std::vector<Partition> RunStore::partitions(const std::vector<std::string>& tables) {
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(string_literal(t));
+  auto rows = client_.select_rows(fmt::format(
+      "SELECT table, partition, sum(rows), sum(bytes_on_disk), toUInt32(min(min_time)), toUInt32(max(max_time)) "
+      "FROM system.parts WHERE database = {} AND table IN ({}) AND active GROUP BY table, partition",
+      string_literal(database_), fmt::join(names, ", ")));
+  std::vector<Partition> out;
+  for (const auto& row : rows) {
+    auto key = parse_partition(row.at(1).value_or(""));
+    if (!key) continue;  // not a (run_id, month) partition: a table made by someone else
+    out.push_back(Partition{row.at(0).value_or(""), key->run_id, key->month, to_u64(row.at(2)), to_u64(row.at(3)),
+                            static_cast<EpochSeconds>(to_u64(row.at(4))),
+                            static_cast<EpochSeconds>(to_u64(row.at(5)))});
+  }
+  auto order = [&](const Partition& p) {
+    auto pos = std::find(tables.begin(), tables.end(), p.table) - tables.begin();
+    return std::tuple(pos, p.run_id, p.month);
+  };
+  std::sort(out.begin(), out.end(), [&](const Partition& a, const Partition& b) { return order(a) < order(b); });
+  return out;
+}
+
+std::vector<RunInfo> RunStore::list_runs() {
+  std::map<std::string, RunInfo> runs;
+  for (const auto& p : partitions()) {
+    RunInfo& info = runs[p.run_id];
+    info.run_id = p.run_id;
+    auto [it, fresh] = info.tables.try_emplace(p.table);
+    RunTableUsage& usage = it->second;
+    usage.rows += p.rows;
+    usage.bytes += p.bytes;
+    usage.months.push_back(p.month);
+    usage.first_bucket = fresh ? p.first_bucket : std::min(usage.first_bucket, p.first_bucket);
+    usage.last_bucket = fresh ? p.last_bucket : std::max(usage.last_bucket, p.last_bucket);
+  }
+  // The last insert time needs the data itself (parts only know their modification time, which merges
+  // change); run_id and inserted_at are cheap columns to scan.
+  for (const auto& table : run_tables()) {
+    bool present = std::any_of(runs.begin(), runs.end(), [&](const auto& r) { return r.second.tables.count(table); });
+    if (!present) continue;
+    for (const auto& row : client_.select_rows(fmt::format(
+             "SELECT run_id, toUInt32(max(inserted_at)) FROM {} GROUP BY run_id", table_ref(table)))) {
+      auto it = runs.find(row.at(0).value_or(""));
+      if (it == runs.end()) continue;
+      auto usage = it->second.tables.find(table);
+      if (usage != it->second.tables.end()) usage->second.last_insert = static_cast<EpochSeconds>(to_u64(row.at(1)));
+    }
+  }
+  std::vector<RunInfo> out;
+  for (auto& [_, info] : runs) out.push_back(std::move(info));
+  return out;
+}
+
+bool RunStore::run_exists(std::string_view run_id) {
+  auto all = partitions();
+  return std::any_of(all.begin(), all.end(), [&](const Partition& p) { return p.run_id == run_id; });
+}
+
+DropPlan RunStore::plan_drop(std::string_view run_id, const std::vector<std::string>& tables) {
+  validate_run_id(run_id, "--run-id");
+  auto all = partitions();
+  if (std::none_of(all.begin(), all.end(), [&](const Partition& p) { return p.run_id == run_id; })) {
+    throw InputError(fmt::format("--run-id: run {} does not exist in {} (no partitions in {})", run_id, database_,
+                                 fmt::join(run_tables(), " or ")));
+  }
+  DropPlan plan{std::string(run_id), tables, {}};
+  for (auto& p : all) {
+    if (p.run_id == run_id && std::find(tables.begin(), tables.end(), p.table) != tables.end()) {
+      plan.partitions.push_back(std::move(p));
+    }
+  }
+  return plan;
+}
+
+DropResult RunStore::drop(const DropPlan& plan, bool force_live) {
+  validate_run_id(plan.run_id, "--run-id");
+  if (plan.run_id == kLiveRun && !force_live) {
+    throw InputError("--run-id: dropping the production run live also needs --force-live");
+  }
+  for (const auto& entry : unfinished_promotes()) {
+    if (entry.source == plan.run_id || entry.target == plan.run_id || entry.backup == plan.run_id) {
+      throw Error(fmt::format(
+          "--run-id: run {} takes part in an unfinished promote of {} into {} (step {}); finish it first with "
+          "`ypa promote_run --from {} --to {} --confirm`",
+          plan.run_id, entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
+    }
+  }
+  auto start = Clock::now();
+  drop_partitions(plan.partitions);
+  return DropResult{plan, ms_since(start)};
+}
+
+void RunStore::drop_partitions(const std::vector<Partition>& partitions) {
+  for (const auto& p : partitions) {
+    validate_run_id(p.run_id, "partition run id");
+    client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(p.table),
+                                partition_literal(p.run_id, p.month)));
+  }
+}
+
+std::vector<std::string> RunStore::columns_of(std::string_view table) {
+  std::vector<std::string> out;
+  for (const auto& row : client_.select_rows(
+           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
+                       string_literal(database_), string_literal(table)))) {
+    out.push_back(row.at(0).value_or("") + " " + row.at(1).value_or(""));
+  }
+  return out;
+}
+
+void RunStore::ensure_staging(std::string_view table) {
+  auto main_columns = columns_of(table);
+  if (main_columns.empty()) {
+    throw Error(fmt::format("table {}.{} does not exist; run `ypa init` first", database_, table));
+  }
+  // REPLACE PARTITION needs the very same structure; a staging table left from before an upgrade of the
+  // main table (ypa init adding a column) is rebuilt. It only ever holds the month being built.
+  std::string staging = std::string(table) + std::string(kStagingSuffix);
+  auto staging_columns = columns_of(staging);
+  if (!staging_columns.empty() && staging_columns != main_columns) {
+    client_.execute(fmt::format("DROP TABLE IF EXISTS {}", table_ref(staging)));
+    staging_columns.clear();
+  }
+  if (staging_columns.empty()) {
+    client_.execute(fmt::format("CREATE TABLE IF NOT EXISTS {} AS {}", table_ref(staging), table_ref(table)));
+  }
+}
+
+std::uint64_t RunStore::copy_month(std::string_view table, std::string_view source, std::string_view target,
+                                   int month) {
+  std::string staging = std::string(table) + std::string(kStagingSuffix);
+  std::vector<std::string> columns;
+  for (const auto& c : columns_of(table)) columns.push_back(c.substr(0, c.find(' ')));
+  std::string staging_partition = partition_literal(target, month);
+  // A crash may have left this month half-built in staging; start it afresh.
+  client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
+  client_.execute(copy_month_sql(database_, table, staging, columns, source, target, month));
+  auto staged = std::stoull(client_.select_value(fmt::format(
+                                "SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
+                                table_ref(staging), string_literal(target), month))
+                                .value_or("0"));
+  failpoint("promote_after_stage");
+  if (staged == 0) {
+    // REPLACE from an empty staging partition would empty the target month; say what is meant instead.
+    client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(table), staging_partition));
+  } else {
+    client_.execute(fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(table), staging_partition,
+                                table_ref(staging)));
+  }
+  failpoint("promote_after_replace");
+  client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
+  return staged;
+}
+
+void RunStore::copy_run(std::string_view source, std::string_view target, const ProgressFn& progress) {
+  for (const auto& table : run_tables()) {
+    ensure_staging(table);
+    auto all = partitions({table});
+    std::set<int> source_months;
+    for (const auto& p : all) {
+      if (p.run_id != source) continue;
+      source_months.insert(p.month);
+      auto start = Clock::now();
+      auto rows = copy_month(table, source, target, p.month);
+      say(progress, fmt::format("{} {}: {} -> {}: {} rows ({:.0f} ms)", table, p.month, source, target, rows,
+                                ms_since(start)));
+    }
+    // Only after every month of the source is in place: a reader never sees the target shrink first.
+    std::vector<Partition> stale;
+    for (const auto& p : partitions({table})) {
+      if (p.run_id == target && source_months.count(p.month) == 0) stale.push_back(p);
+    }
+    drop_partitions(stale);
+    for (const auto& p : stale) say(progress, fmt::format("{} {}: dropped from {} (not in {})", table, p.month, target, source));
+  }
+}
+
+std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_view target) {
+  std::vector<MonthCheck> checks;
+  std::vector<std::string> problems;
+  for (const auto& table : run_tables()) {
+    for (const auto& row : client_.select_rows(fmt::format(
+             "SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) FROM {2} FINAL "
+             "WHERE run_id IN ({0}, {1}) GROUP BY month ORDER BY month",
+             string_literal(source), string_literal(target), table_ref(table)))) {
+      MonthCheck c{table, std::stoi(row.at(0).value_or("0")), to_u64(row.at(1)), to_u64(row.at(2))};
+      if (c.source_rows != c.target_rows) {
+        problems.push_back(fmt::format("{} {}: {} has {} rows, {} has {}", table, c.month, source, c.source_rows,
+                                       target, c.target_rows));
+      }
+      checks.push_back(std::move(c));
+    }
+  }
+  if (!problems.empty()) {
+    throw Error(fmt::format("promote {} -> {}: verification failed ({}); rerun the same promote_run to repair",
+                            source, target, fmt::join(problems, "; ")));
+  }
+  return checks;
+}
+
+void RunStore::ensure_journal() {
+  client_.execute(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} (target String, source String, backup String, keep_backup UInt8, "
+      "drop_source UInt8, phase String, seq UInt64, at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY (target, seq)",
+      table_ref(kJournalTable)));
+}
+
+void RunStore::journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase) {
+  auto seq = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  // INSERT ... SELECT runs entirely on the server: one statement, one atomic block.
+  client_.execute(fmt::format(
+      "INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, {}, {}, {}, {}, {}, {}",
+      table_ref(kJournalTable), string_literal(options.target), string_literal(options.source),
+      string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
+      string_literal(phase_name(phase)), seq));
+}
+
+std::vector<PromoteJournalEntry> RunStore::unfinished_promotes() {
+  auto exists = client_.select_value(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
+                                                 string_literal(database_), string_literal(kJournalTable)));
+  if (exists.value_or("0") == "0") return {};
+  std::vector<PromoteJournalEntry> out;
+  for (const auto& row : client_.select_rows(fmt::format(
+           "SELECT target, argMax(source, seq), argMax(backup, seq), argMax(keep_backup, seq), "
+           "argMax(drop_source, seq), argMax(phase, seq) AS last_phase FROM {} GROUP BY target "
+           "HAVING last_phase != 'done' ORDER BY target",
+           table_ref(kJournalTable)))) {
+    auto phase = phase_from_name(row.at(5).value_or(""));
+    if (!phase) throw Error(fmt::format("{}.{}: unknown phase {}", database_, kJournalTable, row.at(5).value_or("")));
+    out.push_back(PromoteJournalEntry{row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
+                                      row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0", *phase});
+  }
+  return out;
+}
+
+std::string RunStore::today() const {
+  TimeZone zone(settings_.time_zone);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  LocalDateTime l = zone.to_local(now.count());
+  return fmt::format("{:04}{:02}{:02}", l.year, l.month, l.day);
+}
+
+PromotePlan RunStore::plan_promote(const PromoteOptions& options) {
+  validate_run_id(options.source, "--from");
+  validate_run_id(options.target, "--to");
+  if (options.source == options.target) {
+    throw InputError(fmt::format("--to: the target {} is the source itself", options.target));
+  }
+  PromotePlan plan{options, std::nullopt, {}, {}, ""};
+  for (auto& entry : unfinished_promotes()) {
+    if (entry.target == options.source) {
+      throw InputError(fmt::format("--from: run {} is the target of an unfinished promote from {}; finish it first",
+                                   options.source, entry.source));
+    }
+    if (entry.target != options.target) continue;
+    if (entry.source != options.source) {
+      throw InputError(fmt::format(
+          "--to: an unfinished promote of {} into {} (step {}) must be finished first: `ypa promote_run --from {} "
+          "--to {} --confirm`",
+          entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
+    }
+    plan.options.keep_backup = entry.keep_backup;
+    plan.options.drop_source = entry.drop_source;
+    plan.backup_run = entry.backup;
+    plan.resume = std::move(entry);
+  }
+  auto all = partitions();
+  std::set<std::pair<std::string, int>> source_months;
+  std::set<std::string> runs;
+  bool target_exists = false;
+  for (const auto& p : all) {
+    runs.insert(p.run_id);
+    if (p.run_id == options.source) {
+      source_months.insert({p.table, p.month});
+      plan.replace.push_back({p.table, p.month, p.rows});
+    }
+    target_exists = target_exists || p.run_id == options.target;
+  }
+  for (const auto& p : all) {
+    if (p.run_id == options.target && source_months.count({p.table, p.month}) == 0) {
+      plan.drop.push_back({p.table, p.month, p.rows});
+    }
+  }
+  bool source_may_be_gone = plan.resume && plan.resume->phase >= PromotePhase::kVerified;
+  if (source_months.empty() && !source_may_be_gone) {
+    throw InputError(fmt::format("--from: run {} does not exist in {} (no partitions in {})", options.source,
+                                 database_, fmt::join(run_tables(), " or ")));
+  }
+  if (!plan.resume && options.keep_backup && target_exists) plan.backup_run = backup_run_name(today(), runs);
+  return plan;
+}
+
+PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn& progress) {
+  auto start = Clock::now();
+  if (options.keep_backup && settings_.backup_keep < 1) {
+    throw InputError(fmt::format("--keep-backup: BACKUP_KEEP is {}, so the backup would be dropped at once",
+                                 settings_.backup_keep));
+  }
+  PromoteResult result{plan_promote(options), {}, {}, false, 0};
+  const PromotePlan& plan = result.plan;
+  const PromoteOptions& opts = plan.options;
+  PromotePhase phase = PromotePhase::kStarted;
+  if (plan.resume) {
+    phase = plan.resume->phase;
+    say(progress, fmt::format("resuming the promote of {} into {} after step {}", opts.source, opts.target,
+                              phase_name(phase)));
+  } else {
+    ensure_journal();
+    journal(opts, plan.backup_run, PromotePhase::kStarted);
+  }
+
+  if (phase == PromotePhase::kStarted) {
+    // The target is untouched until this step is journaled, so redoing the backup after a crash is safe.
+    if (!plan.backup_run.empty()) {
+      copy_run(opts.target, plan.backup_run, progress);
+      std::vector<std::string> runs;
+      for (const auto& p : partitions()) runs.push_back(p.run_id);
+      std::sort(runs.begin(), runs.end());
+      runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
+      for (const auto& old : backups_to_drop(runs, settings_.backup_keep, opts.source)) {
+        std::vector<Partition> parts;
+        for (auto& p : partitions()) {
+          if (p.run_id == old) parts.push_back(std::move(p));
+        }
+        drop_partitions(parts);
+        result.dropped_backups.push_back(old);
+        say(progress, fmt::format("dropped old backup {} (BACKUP_KEEP={})", old, settings_.backup_keep));
+      }
+    }
+    journal(opts, plan.backup_run, PromotePhase::kBackedUp);
+    failpoint("promote_after_backup");
+    phase = PromotePhase::kBackedUp;
+  }
+  if (phase == PromotePhase::kBackedUp) {
+    copy_run(opts.source, opts.target, progress);
+    failpoint("promote_before_journal_replaced");
+    journal(opts, plan.backup_run, PromotePhase::kReplaced);
+    phase = PromotePhase::kReplaced;
+  }
+  if (phase == PromotePhase::kReplaced) {
+    result.verified = verify(opts.source, opts.target);
+    say(progress, fmt::format("verified {} months: row counts of {} equal those of {}", result.verified.size(),
+                              opts.target, opts.source));
+    journal(opts, plan.backup_run, PromotePhase::kVerified);
+    failpoint("promote_after_verify");
+    phase = PromotePhase::kVerified;
+  }
+  if (phase == PromotePhase::kVerified) {
+    if (opts.drop_source) {
+      std::vector<Partition> parts;
+      for (auto& p : partitions()) {
+        if (p.run_id == opts.source) parts.push_back(std::move(p));
+      }
+      for (const auto& p : parts) {
+        drop_partitions({p});
+        failpoint("promote_during_drop_source");
+      }
+      result.source_dropped = true;
+      say(progress, fmt::format("dropped the source {} ({} partitions)", opts.source, parts.size()));
+    }
+    journal(opts, plan.backup_run, PromotePhase::kDone);
+  }
+  result.elapsed_ms = ms_since(start);
+  return result;
+}
+
+}  // namespace ypa::store

@@ -1,0 +1,91 @@
+// The pure parts of the run registry and compare_runs: SQL literals, partition text, table lists,
+// backup names and retention, and the text of the copy and compare statements.
+#include <gtest/gtest.h>
+
+#include "core/errors.hpp"
+#include "store/compare.hpp"
+#include "store/runs.hpp"
+#include "store/sql_text.hpp"
+
+namespace ypa::store {
+namespace {
+
+TEST(SqlText, StringLiteralEscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(string_literal("live"), "'live'");
+  EXPECT_EQ(string_literal("x') OR 1=1 --"), "'x\\') OR 1=1 --'");
+  EXPECT_EQ(string_literal("a\\b"), "'a\\\\b'");
+  EXPECT_EQ(string_literal("a\nb"), "'a\\x0ab'");
+  EXPECT_EQ(partition_literal("bf1", 202501), "('bf1', 202501)");
+  EXPECT_EQ(qualified_table("db", "price_aligned"), "`db`.`price_aligned`");
+}
+
+TEST(Partitions, ParsesSystemPartsText) {
+  EXPECT_EQ(parse_partition("('bf1',202501)"), (PartitionKey{"bf1", 202501}));
+  EXPECT_EQ(parse_partition("('b\\'x',202502)"), (PartitionKey{"b'x", 202502}));
+  EXPECT_EQ(parse_partition("('a\\',b',202503)"), (PartitionKey{"a',b", 202503}));
+  EXPECT_FALSE(parse_partition("202501"));
+  EXPECT_FALSE(parse_partition("('bf1',2025)"));
+  EXPECT_FALSE(parse_partition("tuple()"));
+}
+
+TEST(Tables, ParsesTheTablesFlag) {
+  EXPECT_EQ(parse_tables("features_wide"), std::vector<std::string>{"features_wide"});
+  EXPECT_EQ(parse_tables("price_aligned,features_wide"), run_tables());
+  EXPECT_THROW(parse_tables("price_aligned,nope"), InputError);
+  EXPECT_THROW(parse_tables("price_aligned,price_aligned"), InputError);
+  EXPECT_THROW(parse_tables(""), InputError);
+}
+
+TEST(Backups, NameTakesTheFirstFreeSuffix) {
+  EXPECT_EQ(backup_run_name("20250105", {}), "backup_20250105");
+  EXPECT_EQ(backup_run_name("20250105", {"backup_20250105"}), "backup_20250105_2");
+  EXPECT_EQ(backup_run_name("20250105", {"backup_20250105", "backup_20250105_2"}), "backup_20250105_3");
+  EXPECT_EQ(backup_run_name("20250105", {"backup_20250104"}), "backup_20250105");
+}
+
+TEST(Backups, RetentionKeepsTheNewest) {
+  std::vector<std::string> runs{"live", "backup_20250103", "backup_20250105", "backup_20250105_2", "backup_x",
+                                "backup_20250101_10", "backup_20250101_9", "bf1"};
+  EXPECT_EQ(backups_to_drop(runs, 2, ""),
+            (std::vector<std::string>{"backup_20250103", "backup_20250101_10", "backup_20250101_9"}));
+  EXPECT_EQ(backups_to_drop(runs, 5, ""), std::vector<std::string>{});
+  // The source of the running promote is never dropped, even when it is old.
+  EXPECT_EQ(backups_to_drop(runs, 3, "backup_20250101_9"), std::vector<std::string>{"backup_20250101_10"});
+}
+
+TEST(CopySql, RenamesTheRunWithoutAnAliasAndDeduplicates) {
+  auto sql = copy_month_sql("db", "price_aligned", "price_aligned_promote_staging",
+                            {"run_id", "bucket", "price_new", "inserted_at"}, "bf1", "live", 202501);
+  EXPECT_EQ(sql,
+            "INSERT INTO `db`.`price_aligned_promote_staging` (`run_id`, `bucket`, `price_new`, `inserted_at`) "
+            "SELECT 'live', `bucket`, `price_new`, now() FROM `db`.`price_aligned` FINAL "
+            "WHERE run_id = 'bf1' AND toYYYYMM(bucket) = 202501");
+}
+
+TEST(CompareSql, GroupsBothRunsByKeyWithoutAJoin) {
+  CompareOptions o;
+  o.base = "live";
+  o.target = "bf2";
+  o.tolerance = 1e-6;
+  o.from = 1735657200;
+  o.scopes = {"iphone:42", "cohort:top'3"};
+  auto fw = compare_slice_sql("db", "features_wide", {"mean", "std"}, o, 202501, 4, 3);
+  EXPECT_EQ(fw.find("JOIN"), std::string::npos);
+  EXPECT_NE(fw.find("FROM `db`.`features_wide` FINAL"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("GROUP BY scope, bucket) GROUP BY scope_out"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("anyIf(toFloat64(`std`), run_id = 'bf2') AS b_1"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("> 1e-06 * greatest(1., abs(assumeNotNull(a_0)))"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("toYYYYMM(bucket) = 202501"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("bucket >= toDateTime(1735657200)"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("scope IN ('iphone:42', 'cohort:top\\'3')"), std::string::npos) << fw;
+  EXPECT_NE(fw.find("cityHash64(scope) % 4 = 3"), std::string::npos) << fw;
+
+  auto pa = compare_slice_sql("db", "price_aligned", {"price_new"}, o, 202501, 1, 0);
+  EXPECT_NE(pa.find("GROUP BY iphone_id, shop_id, bucket)"), std::string::npos) << pa;
+  EXPECT_NE(pa.find("iphone_id IN (42)"), std::string::npos) << pa;
+  EXPECT_NE(pa.find("argMax(shop_id, x_0)"), std::string::npos) << pa;
+  EXPECT_EQ(pa.find(" % "), std::string::npos) << pa;
+}
+
+}  // namespace
+}  // namespace ypa::store
