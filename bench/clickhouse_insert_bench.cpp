@@ -27,7 +27,8 @@ constexpr const char* kColumns =
 // The design document's price_aligned DDL (§5.1), as `ypa init` creates it.
 std::string ddl(const std::string& table) {
   return "CREATE TABLE " + table +
-         " (run_id String, bucket DateTime('Asia/Tokyo'), shop_id UInt32, iphone_id UInt32, price_new UInt32, "
+         " (run_id String, bucket DateTime('Asia/Tokyo'), shop_id UInt32, iphone_id UInt32, price_new "
+         "UInt32, "
          "price_a Nullable(UInt32), price_b Nullable(UInt32), alignment_diff_sec Int32, "
          "record_time DateTime('Asia/Tokyo'), inserted_at DateTime DEFAULT now()) "
          "ENGINE = ReplacingMergeTree(inserted_at) PARTITION BY (run_id, toYYYYMM(bucket)) "
@@ -119,7 +120,8 @@ int main(int argc, char** argv) {
     std::ofstream(file, std::ios::binary).write(out.view().data(), static_cast<std::streamsize>(out.size()));
   }
   const std::string cli = fmt::format(
-      "clickhouse-client --host '{}' --port {} --user '{}' --password '{}' --query 'INSERT INTO {} ({}) FORMAT "
+      "clickhouse-client --host '{}' --port {} --user '{}' --password '{}' --query 'INSERT INTO {} ({}) "
+      "FORMAT "
       "Native' < {}",
       settings.host, settings.port, settings.user, settings.password, table, kColumns, file);
 
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
   auto check = [&](const char* who) {
     const auto n = std::stoull(*admin.select_value("SELECT count() FROM " + table));
     if (n != rows) {
-      std::fprintf(stderr, "%s inserted %llu rows, expected %zu\n", who, static_cast<unsigned long long>(n), rows);
+      std::fprintf(stderr, "%s inserted %llu rows, expected %zu\n", who, static_cast<unsigned long long>(n),
+                   rows);
       std::exit(1);
     }
   };
@@ -153,8 +156,9 @@ int main(int argc, char** argv) {
         ch::ClientOptions o = options;
         o.compression = compression;
         ch::Client client(o);
-        ch::Inserter ins = client.begin_insert(table, {"run_id", "bucket", "shop_id", "iphone_id", "price_new",
-                                                       "price_a", "price_b", "alignment_diff_sec", "record_time"});
+        ch::Inserter ins =
+            client.begin_insert(table, {"run_id", "bucket", "shop_id", "iphone_id", "price_new", "price_a",
+                                        "price_b", "alignment_diff_sec", "record_time"});
         for (const auto& b : blocks) ins.write(b);
         ins.finish();
       });
@@ -170,10 +174,11 @@ int main(int argc, char** argv) {
   const double r_theirs = static_cast<double>(rows) / median(theirs);
   const double r_ours = static_cast<double>(rows) / median(ours);
   const double r_plain = static_cast<double>(rows) / median(ours_plain);
-  std::printf("price_aligned insert, %zu rows in blocks of %zu, median of %d runs, server %s:%u (%s %llu.%llu)\n",
-              rows, block_rows, runs, settings.host.c_str(), settings.port, admin.server_info().name.c_str(),
-              static_cast<unsigned long long>(admin.server_info().version_major),
-              static_cast<unsigned long long>(admin.server_info().version_minor));
+  std::printf(
+      "price_aligned insert, %zu rows in blocks of %zu, median of %d runs, server %s:%u (%s %llu.%llu)\n",
+      rows, block_rows, runs, settings.host.c_str(), settings.port, admin.server_info().name.c_str(),
+      static_cast<unsigned long long>(admin.server_info().version_major),
+      static_cast<unsigned long long>(admin.server_info().version_minor));
   std::printf("| inserter | rows/s | vs clickhouse-client |\n|---|---:|---:|\n");
   std::printf("| clickhouse-client Native (stdin) | %.0f | 100%% |\n", r_theirs);
   std::printf("| ypa client, LZ4 (default) | %.0f | %.0f%% |\n", r_ours, 100 * r_ours / r_theirs);

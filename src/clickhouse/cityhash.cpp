@@ -29,9 +29,13 @@ u64 load32(const unsigned char* p) {
   return v;
 }
 
-u64 rotr(u64 v, unsigned shift) { return shift == 0 ? v : (v >> shift) | (v << (64 - shift)); }
+u64 rotr(u64 v, unsigned shift) {
+  return shift == 0 ? v : (v >> shift) | (v << (64 - shift));
+}
 
-u64 shift_mix(u64 v) { return v ^ (v >> 47); }
+u64 shift_mix(u64 v) {
+  return v ^ (v >> 47);
+}
 
 // Murmur-inspired 128 -> 64 bit reduction.
 u64 mix128(u64 low, u64 high) {

@@ -76,15 +76,25 @@ ClientOptions ClientOptions::from_settings(const ypa::ClickHouseSettings& settin
   return o;
 }
 
-Client::Client(ClientOptions options) : options_(std::move(options)) { connect(); }
+Client::Client(ClientOptions options) : options_(std::move(options)) {
+  connect();
+}
 
-Client::~Client() { disconnect(); }
+Client::~Client() {
+  disconnect();
+}
 
-std::string Client::where() const { return wire::Endpoint{options_.host, options_.port}.describe(); }
+std::string Client::where() const {
+  return wire::Endpoint{options_.host, options_.port}.describe();
+}
 
-bool Client::connected() const { return connection_ != nullptr; }
+bool Client::connected() const {
+  return connection_ != nullptr;
+}
 
-void Client::disconnect() noexcept { connection_.reset(); }
+void Client::disconnect() noexcept {
+  connection_.reset();
+}
 
 void Client::rethrow_io(std::string_view doing) {
   disconnect();
@@ -93,7 +103,8 @@ void Client::rethrow_io(std::string_view doing) {
   } catch (const wire::IoError& e) {
     const std::string endpoint = where();
     const bool named = std::string_view(e.what()).find(endpoint) != std::string_view::npos;
-    wire::rethrow_with_context(named ? "ClickHouse: " : "ClickHouse " + endpoint + ": ", fmt::format(" ({})", doing));
+    wire::rethrow_with_context(named ? "ClickHouse: " : "ClickHouse " + endpoint + ": ",
+                               fmt::format(" ({})", doing));
   } catch (const UsageError& e) {
     // A type this client cannot decode arrived mid-stream; the rest of the packet is unreadable.
     throw UsageError(fmt::format("ClickHouse {}: {} ({}); connection dropped", where(), e.what(), doing));
@@ -145,7 +156,8 @@ void Client::send_query(std::string_view sql, const QueryOptions& options) {
   connection_->out.clear();
   write_query(connection_->out, sql, options, server_.negotiated_revision, options_.compression);
   // The (empty) list of external tables always follows the query.
-  write_data(connection_->out, Block{}, server_.negotiated_revision, options_.compression, connection_->scratch);
+  write_data(connection_->out, Block{}, server_.negotiated_revision, options_.compression,
+             connection_->scratch);
   current_query_ = shorten(sql);
   progress_ = {};
   flush();
@@ -153,13 +165,14 @@ void Client::send_query(std::string_view sql, const QueryOptions& options) {
 
 ServerMessage Client::next_packet(std::string_view doing) {
   while (true) {
-    ServerMessage m = read_server_packet(connection_->input, server_.negotiated_revision, options_.compression);
+    ServerMessage m =
+        read_server_packet(connection_->input, server_.negotiated_revision, options_.compression);
     switch (m.type) {
       case ServerPacket::kException: {
         const ServerException& top = m.exceptions.front();
         throw ServerError(top.code, top.name, top.message,
-                          fmt::format("ClickHouse {}: {} (query: {})", where(), describe_exceptions(m.exceptions),
-                                      current_query_));
+                          fmt::format("ClickHouse {}: {} (query: {})", where(),
+                                      describe_exceptions(m.exceptions), current_query_));
       }
       case ServerPacket::kProgress:
         progress_.rows += m.progress.rows;
@@ -230,7 +243,8 @@ bool Client::select_while(std::string_view sql, const std::function<bool(const B
         case ServerPacket::kEndOfStream:
           return !cancelled;
         default:
-          throw wire::ProtocolError(fmt::format("unexpected {} packet in a query result", packet_name(m.type)));
+          throw wire::ProtocolError(
+              fmt::format("unexpected {} packet in a query result", packet_name(m.type)));
       }
     }
   } catch (const ServerError& e) {
@@ -257,7 +271,8 @@ void Client::select(std::string_view sql, const std::function<void(const Block&)
 }
 
 void Client::execute(std::string_view sql, const QueryOptions& options) {
-  select_while(sql, [](const Block&) { return true; }, options);
+  select_while(
+      sql, [](const Block&) { return true; }, options);
 }
 
 std::vector<TextRow> Client::select_rows(std::string_view sql, const QueryOptions& options) {
@@ -375,8 +390,8 @@ void Client::insert_block(Inserter& inserter, const Block& block) {
     const std::string& name = sample.name(i);
     const std::ptrdiff_t j = block.find(name);
     if (j < 0) {
-      throw UsageError(fmt::format("INSERT {}: block lacks column '{}' ({}); nothing was sent", current_query_,
-                                   name, sample.column(i).type_name()));
+      throw UsageError(fmt::format("INSERT {}: block lacks column '{}' ({}); nothing was sent",
+                                   current_query_, name, sample.column(i).type_name()));
     }
     const auto k = static_cast<std::size_t>(j);
     used[k] = true;
@@ -391,8 +406,9 @@ void Client::insert_block(Inserter& inserter, const Block& block) {
   }
   for (std::size_t k = 0; k < block.column_count(); ++k) {
     if (!used[k]) {
-      throw UsageError(fmt::format("INSERT {}: block has column '{}' that the INSERT does not take; nothing was sent",
-                                   current_query_, block.name(k)));
+      throw UsageError(
+          fmt::format("INSERT {}: block has column '{}' that the INSERT does not take; nothing was sent",
+                      current_query_, block.name(k)));
     }
   }
   // A block without rows would mean "end of data" to the server.
@@ -407,8 +423,8 @@ void Client::insert_block(Inserter& inserter, const Block& block) {
       }
     }
     connection_->out.clear();
-    write_data(connection_->out, ordered, server_.negotiated_revision, options_.compression, connection_->scratch,
-               &types);
+    write_data(connection_->out, ordered, server_.negotiated_revision, options_.compression,
+               connection_->scratch, &types);
     flush();
     if (server_.negotiated_revision >= revision::kProfileEventsInInsert) {
       // Such servers acknowledge each block with ProfileEvents; not reading them can stall the INSERT.
@@ -435,13 +451,15 @@ std::uint64_t Client::finish_insert(Inserter& inserter) {
   if (!busy_ || !connection_) throw UsageError("this INSERT is no longer active");
   try {
     connection_->out.clear();
-    write_data(connection_->out, Block{}, server_.negotiated_revision, options_.compression, connection_->scratch);
+    write_data(connection_->out, Block{}, server_.negotiated_revision, options_.compression,
+               connection_->scratch);
     flush();
     while (true) {
       ServerMessage m = next_packet("waiting for the INSERT to complete");
       if (m.type == ServerPacket::kEndOfStream) break;
       if (m.type != ServerPacket::kProfileEvents) {
-        throw wire::ProtocolError(fmt::format("unexpected {} packet at the end of INSERT", packet_name(m.type)));
+        throw wire::ProtocolError(
+            fmt::format("unexpected {} packet at the end of INSERT", packet_name(m.type)));
       }
     }
   } catch (const ServerError&) {

@@ -13,7 +13,9 @@
 namespace ypa::clickhouse {
 namespace {
 
-void put_u32(std::byte* p, std::uint32_t v) { std::memcpy(p, &v, sizeof v); }
+void put_u32(std::byte* p, std::uint32_t v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 std::uint32_t get_u32(const std::byte* p) {
   std::uint32_t v;
@@ -71,12 +73,13 @@ bool DecompressingInput::read_frame() {
     // LZ4 cannot expand more than 255:1, so a larger claim is corrupt; this also bounds allocation
     // by the bytes actually received.
     if (plain_size > kMaxFrameSize || plain_size > payload_size * 255 + 16) {
-      throw ProtocolError(fmt::format("{} claims {} bytes from {} compressed", kWhat, plain_size, payload_size));
+      throw ProtocolError(
+          fmt::format("{} claims {} bytes from {} compressed", kWhat, plain_size, payload_size));
     }
   } else if (method == static_cast<std::uint8_t>(CompressionMethod::kNone)) {
     if (plain_size != payload_size) {
-      throw ProtocolError(fmt::format("uncompressed {} claims {} bytes but carries {}", kWhat, plain_size,
-                                      payload_size));
+      throw ProtocolError(
+          fmt::format("uncompressed {} claims {} bytes but carries {}", kWhat, plain_size, payload_size));
     }
   } else {
     throw ProtocolError(fmt::format("{} uses unsupported method 0x{:02x}", kWhat, method));
@@ -96,8 +99,9 @@ bool DecompressingInput::read_frame() {
     plain_.assign(payload, payload + payload_size);
   } else {
     plain_.resize(plain_size);
-    const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(payload), reinterpret_cast<char*>(plain_.data()),
-                                      static_cast<int>(payload_size), static_cast<int>(plain_size));
+    const int n =
+        LZ4_decompress_safe(reinterpret_cast<const char*>(payload), reinterpret_cast<char*>(plain_.data()),
+                            static_cast<int>(payload_size), static_cast<int>(plain_size));
     if (n < 0 || static_cast<std::uint32_t>(n) != plain_size) {
       throw ProtocolError(fmt::format("{} does not decompress to its declared {} bytes", kWhat, plain_size));
     }

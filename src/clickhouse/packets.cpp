@@ -19,7 +19,9 @@ constexpr std::size_t kMaxMessageLength = std::size_t{16} << 20;
 
 constexpr std::uint64_t kSettingImportant = 0x1;
 
-void write_code(wire::Buffer& out, ClientPacket packet) { out.write_varint(static_cast<std::uint64_t>(packet)); }
+void write_code(wire::Buffer& out, ClientPacket packet) {
+  out.write_varint(static_cast<std::uint64_t>(packet));
+}
 
 std::string local_hostname() {
   char name[256] = {};
@@ -70,8 +72,8 @@ void write_query(wire::Buffer& out, std::string_view sql, const QueryOptions& op
 
   if (negotiated >= revision::kClientInfo) {
     out.write_u8(static_cast<std::uint8_t>(QueryKind::kInitial));
-    out.write_string("");  // initial user
-    out.write_string("");  // initial query id
+    out.write_string("");                      // initial user
+    out.write_string("");                      // initial query id
     out.write_string("[::ffff:127.0.0.1]:0");  // initial address; the server parses it as host:port
     if (negotiated >= revision::kInitialQueryStartTime) {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -123,8 +125,12 @@ void write_data(wire::Buffer& out, const Block& block, Revision negotiated, bool
   compress_lz4(scratch.bytes(), out);
 }
 
-void write_ping(wire::Buffer& out) { write_code(out, ClientPacket::kPing); }
-void write_cancel(wire::Buffer& out) { write_code(out, ClientPacket::kCancel); }
+void write_ping(wire::Buffer& out) {
+  write_code(out, ClientPacket::kPing);
+}
+void write_cancel(wire::Buffer& out) {
+  write_code(out, ClientPacket::kCancel);
+}
 
 namespace {
 
@@ -158,7 +164,8 @@ ServerInfo read_server_hello(wire::Input& in, Revision advertised) {
   const std::uint64_t code = in.read_varint("packet code of the server Hello");
   if (code == static_cast<std::uint64_t>(ServerPacket::kException)) {
     const auto chain = read_exception_chain(in);
-    throw ServerError(chain.front().code, chain.front().name, chain.front().message, describe_exceptions(chain));
+    throw ServerError(chain.front().code, chain.front().name, chain.front().message,
+                      describe_exceptions(chain));
   }
   if (code != static_cast<std::uint64_t>(ServerPacket::kHello)) {
     throw ProtocolError(fmt::format("expected Hello (0) or Exception (2), got packet code {}", code));
@@ -171,7 +178,8 @@ ServerInfo read_server_hello(wire::Input& in, Revision advertised) {
   info.negotiated_revision = info.revision < advertised ? info.revision : advertised;
   const Revision r = info.negotiated_revision;
   if (r >= revision::kServerTimezone) info.timezone = in.read_string("Hello.timezone", kMaxNameLength);
-  if (r >= revision::kServerDisplayName) info.display_name = in.read_string("Hello.display_name", kMaxNameLength);
+  if (r >= revision::kServerDisplayName)
+    info.display_name = in.read_string("Hello.display_name", kMaxNameLength);
   info.version_patch = r >= revision::kVersionPatch ? in.read_varint("Hello.version_patch") : info.revision;
   return info;
 }
@@ -195,7 +203,8 @@ ServerMessage read_server_packet(wire::Input& in, Revision negotiated, bool comp
     case ServerPacket::kProgress:
       m.progress.rows = in.read_varint("Progress.rows");
       m.progress.bytes = in.read_varint("Progress.bytes");
-      if (negotiated >= revision::kTotalRowsInProgress) m.progress.total_rows = in.read_varint("Progress.total_rows");
+      if (negotiated >= revision::kTotalRowsInProgress)
+        m.progress.total_rows = in.read_varint("Progress.total_rows");
       if (negotiated >= revision::kClientWriteInfo) {
         m.progress.written_rows = in.read_varint("Progress.written_rows");
         m.progress.written_bytes = in.read_varint("Progress.written_bytes");
@@ -210,7 +219,8 @@ ServerMessage read_server_packet(wire::Input& in, Revision negotiated, bool comp
       m.profile_info.bytes = in.read_varint("ProfileInfo.bytes");
       m.profile_info.applied_limit = in.read_u8("ProfileInfo.applied_limit") != 0;
       m.profile_info.rows_before_limit = in.read_varint("ProfileInfo.rows_before_limit");
-      m.profile_info.calculated_rows_before_limit = in.read_u8("ProfileInfo.calculated_rows_before_limit") != 0;
+      m.profile_info.calculated_rows_before_limit =
+          in.read_u8("ProfileInfo.calculated_rows_before_limit") != 0;
       return m;
     case ServerPacket::kLog:
     case ServerPacket::kProfileEvents:
@@ -230,27 +240,42 @@ ServerMessage read_server_packet(wire::Input& in, Revision negotiated, bool comp
     default:
       break;
   }
-  throw ProtocolError(fmt::format("unexpected packet code {} ({}) at revision {}", code, packet_name(m.type),
-                                  negotiated));
+  throw ProtocolError(
+      fmt::format("unexpected packet code {} ({}) at revision {}", code, packet_name(m.type), negotiated));
 }
 
 std::string_view packet_name(ServerPacket packet) {
   switch (packet) {
-    case ServerPacket::kHello: return "Hello";
-    case ServerPacket::kData: return "Data";
-    case ServerPacket::kException: return "Exception";
-    case ServerPacket::kProgress: return "Progress";
-    case ServerPacket::kPong: return "Pong";
-    case ServerPacket::kEndOfStream: return "EndOfStream";
-    case ServerPacket::kProfileInfo: return "ProfileInfo";
-    case ServerPacket::kTotals: return "Totals";
-    case ServerPacket::kExtremes: return "Extremes";
-    case ServerPacket::kTablesStatusResponse: return "TablesStatusResponse";
-    case ServerPacket::kLog: return "Log";
-    case ServerPacket::kTableColumns: return "TableColumns";
-    case ServerPacket::kPartUuids: return "PartUUIDs";
-    case ServerPacket::kReadTaskRequest: return "ReadTaskRequest";
-    case ServerPacket::kProfileEvents: return "ProfileEvents";
+    case ServerPacket::kHello:
+      return "Hello";
+    case ServerPacket::kData:
+      return "Data";
+    case ServerPacket::kException:
+      return "Exception";
+    case ServerPacket::kProgress:
+      return "Progress";
+    case ServerPacket::kPong:
+      return "Pong";
+    case ServerPacket::kEndOfStream:
+      return "EndOfStream";
+    case ServerPacket::kProfileInfo:
+      return "ProfileInfo";
+    case ServerPacket::kTotals:
+      return "Totals";
+    case ServerPacket::kExtremes:
+      return "Extremes";
+    case ServerPacket::kTablesStatusResponse:
+      return "TablesStatusResponse";
+    case ServerPacket::kLog:
+      return "Log";
+    case ServerPacket::kTableColumns:
+      return "TableColumns";
+    case ServerPacket::kPartUuids:
+      return "PartUUIDs";
+    case ServerPacket::kReadTaskRequest:
+      return "ReadTaskRequest";
+    case ServerPacket::kProfileEvents:
+      return "ProfileEvents";
   }
   return "unknown";
 }

@@ -34,10 +34,8 @@ class Buffer {
   }
 
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  void write_fixed(T v) {
-    write(&v, sizeof v);
-  }
+  requires std::is_arithmetic_v<T>
+  void write_fixed(T v) { write(&v, sizeof v); }
 
   void write_string(std::string_view s) {
     write_varint(s.size());
@@ -45,10 +43,8 @@ class Buffer {
   }
 
   template <typename T>
-    requires std::is_trivially_copyable_v<T>
-  void write_array(std::span<const T> values) {
-    write(values.data(), values.size_bytes());
-  }
+  requires std::is_trivially_copyable_v<T>
+  void write_array(std::span<const T> values) { write(values.data(), values.size_bytes()); }
 
   // Room for n more bytes at the end, to be filled by the caller (e.g. a compressor); commit() says
   // how many it used.

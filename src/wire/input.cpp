@@ -19,7 +19,8 @@ void Input::read_slow(std::byte* dst, std::size_t n, std::string_view what) {
   const std::size_t wanted = n;
   while (n > 0) {
     if (pos_ == end_ && !refill_for(what)) {
-      throw ClosedError(fmt::format("input ended while reading {} ({} of {} bytes)", what, wanted - n, wanted));
+      throw ClosedError(
+          fmt::format("input ended while reading {} ({} of {} bytes)", what, wanted - n, wanted));
     }
     const std::size_t have = static_cast<std::size_t>(end_ - pos_);
     const std::size_t step = have < n ? have : n;
@@ -80,7 +81,8 @@ void Input::skip(std::size_t n, std::string_view what) {
   const std::size_t wanted = n;
   while (n > 0) {
     if (pos_ == end_ && !refill_for(what)) {
-      throw ClosedError(fmt::format("input ended while reading {} ({} of {} bytes)", what, wanted - n, wanted));
+      throw ClosedError(
+          fmt::format("input ended while reading {} ({} of {} bytes)", what, wanted - n, wanted));
     }
     const std::size_t have = static_cast<std::size_t>(end_ - pos_);
     const std::size_t step = have < n ? have : n;
@@ -89,9 +91,12 @@ void Input::skip(std::size_t n, std::string_view what) {
   }
 }
 
-MemoryInput::MemoryInput(std::span<const std::byte> bytes) { set_window(bytes.data(), bytes.data() + bytes.size()); }
+MemoryInput::MemoryInput(std::span<const std::byte> bytes) {
+  set_window(bytes.data(), bytes.data() + bytes.size());
+}
 
 MemoryInput::MemoryInput(std::string_view bytes)
-    : MemoryInput(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size())) {}
+    : MemoryInput(
+          std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size())) {}
 
 }  // namespace ypa::wire

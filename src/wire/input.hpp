@@ -49,8 +49,7 @@ class Input {
 
   // A fixed-width little-endian number (the project only targets little-endian hosts).
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  T read_fixed(std::string_view what) {
+  requires std::is_arithmetic_v<T> T read_fixed(std::string_view what) {
     T v;
     read(&v, sizeof v, what);
     return v;
@@ -63,7 +62,7 @@ class Input {
 
   // Appends n fixed-width values to out, growing it chunk by chunk as data arrives.
   template <typename T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void read_array(std::vector<T>& out, std::size_t n, std::string_view what) {
     const std::size_t per_chunk = kReadChunk / sizeof(T);
     while (n > 0) {

@@ -1,6 +1,7 @@
 // TCP transport over POSIX sockets: non-blocking connect bounded by poll(), reads and writes that
 // wait at most the io timeout for progress, and no SIGPIPE when the peer is gone.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -10,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "wire/errors.hpp"
 #include "wire/transport.hpp"
@@ -80,11 +80,13 @@ class TcpTransport final : public Transport {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         if (!wait_for(fd_.get(), POLLIN, timeouts_.io)) {
-          throw TimeoutError(fmt::format("{} sent nothing for {} ms", endpoint_.describe(), timeouts_.io.count()));
+          throw TimeoutError(
+              fmt::format("{} sent nothing for {} ms", endpoint_.describe(), timeouts_.io.count()));
         }
         continue;
       }
-      throw ClosedError(fmt::format("reading from {} failed: {}", endpoint_.describe(), std::strerror(errno)));
+      throw ClosedError(
+          fmt::format("reading from {} failed: {}", endpoint_.describe(), std::strerror(errno)));
     }
   }
 

@@ -50,7 +50,8 @@ class ClickHouseClientTest : public ::testing::Test {
 
 constexpr const char* kAllTypesColumns =
     "(u8 UInt8, u16 UInt16, u32 UInt32, u64 UInt64, i32 Int32, i64 Int64, f64 Float64, s String, d Date, "
-    "dt DateTime, tk DateTime('Asia/Tokyo'), nu32 Nullable(UInt32), nf64 Nullable(Float64), ns Nullable(String), "
+    "dt DateTime, tk DateTime('Asia/Tokyo'), nu32 Nullable(UInt32), nf64 Nullable(Float64), ns "
+    "Nullable(String), "
     "ntk Nullable(DateTime('Asia/Tokyo')))";
 
 // 2024-10-31 23:59:59 and 2024-11-01 00:00:00 in Tokyo: the instant a Tokyo month turns.
@@ -93,20 +94,26 @@ Block all_types_block() {
   s.append(""), s.append(std::string(1000, 'x')), s.append("iPhone 15 Pro 256GB ブラック 買取"),
       s.append(std::string("tab\there, quote' and nul ") + '\0' + "!"), s.append("😀");
   d.append(0), d.append(65535), d.append(19782), d.append(20027), d.append(20028);
-  dt.append(0), dt.append(4294967295u), dt.append(1700000000), dt.append(kTokyoOctLast), dt.append(kTokyoNovFirst);
+  dt.append(0), dt.append(4294967295u), dt.append(1700000000), dt.append(kTokyoOctLast),
+      dt.append(kTokyoNovFirst);
   auto& tk = *tk_col;
-  tk.append(0), tk.append(4294967295u), tk.append(1700000000), tk.append(kTokyoOctLast), tk.append(kTokyoNovFirst);
-  nu32->append<ColumnUInt32>(std::optional<std::uint32_t>{}), nu32->append<ColumnUInt32>(std::optional(4294967295u)),
-      nu32->append<ColumnUInt32>(std::optional(0u)), nu32->append<ColumnUInt32>(std::optional<std::uint32_t>{}),
+  tk.append(0), tk.append(4294967295u), tk.append(1700000000), tk.append(kTokyoOctLast),
+      tk.append(kTokyoNovFirst);
+  nu32->append<ColumnUInt32>(std::optional<std::uint32_t>{}),
+      nu32->append<ColumnUInt32>(std::optional(4294967295u)), nu32->append<ColumnUInt32>(std::optional(0u)),
+      nu32->append<ColumnUInt32>(std::optional<std::uint32_t>{}),
       nu32->append<ColumnUInt32>(std::optional(7u));
   nf64->append<ColumnFloat64>(std::optional<double>{}), nf64->append<ColumnFloat64>(std::optional(1e300)),
       nf64->append<ColumnFloat64>(std::optional(-2.5)), nf64->append<ColumnFloat64>(std::optional(0.0)),
       nf64->append<ColumnFloat64>(std::optional<double>{});
-  ns->append<ColumnString>(std::optional<std::string>{}), ns->append<ColumnString>(std::optional<std::string>("")),
+  ns->append<ColumnString>(std::optional<std::string>{}),
+      ns->append<ColumnString>(std::optional<std::string>("")),
       ns->append<ColumnString>(std::optional<std::string>("東京")),
-      ns->append<ColumnString>(std::optional<std::string>{}), ns->append<ColumnString>(std::optional<std::string>("z"));
+      ns->append<ColumnString>(std::optional<std::string>{}),
+      ns->append<ColumnString>(std::optional<std::string>("z"));
   ntk->append<ColumnDateTime>(std::optional<std::uint32_t>{}),
-      ntk->append<ColumnDateTime>(std::optional(kTokyoOctLast)), ntk->append<ColumnDateTime>(std::optional(0u)),
+      ntk->append<ColumnDateTime>(std::optional(kTokyoOctLast)),
+      ntk->append<ColumnDateTime>(std::optional(0u)),
       ntk->append<ColumnDateTime>(std::optional(kTokyoNovFirst)),
       ntk->append<ColumnDateTime>(std::optional<std::uint32_t>{});
   return b;
@@ -135,8 +142,8 @@ TEST_F(ClickHouseClientTest, RoundTripsEveryTypeWithNullsExtremesAndTokyoMonthBo
   ASSERT_EQ(count("t"), 5u);
 
   Block got;
-  client_->select("SELECT u8, u16, u32, u64, i32, i64, f64, s, d, dt, tk, nu32, nf64, ns, ntk FROM " + table("t") +
-                      " ORDER BY u8 = 0 DESC, u8 = 255 DESC, u8 = 42 DESC, u8",
+  client_->select("SELECT u8, u16, u32, u64, i32, i64, f64, s, d, dt, tk, nu32, nf64, ns, ntk FROM " +
+                      table("t") + " ORDER BY u8 = 0 DESC, u8 = 255 DESC, u8 = 42 DESC, u8",
                   [&](const Block& b) {
                     ASSERT_EQ(got.column_count(), 0u) << "5 rows should come as one block";
                     got = b;
@@ -178,7 +185,8 @@ TEST_F(ClickHouseClientTest, ReadsLowCardinalityThroughCast) {
   client_->execute("SET allow_experimental_low_cardinality_type = 1");
   const auto rows = client_->select_rows(
       "SELECT CAST(toString(number % 3) AS LowCardinality(String)) AS lc, "
-      "CAST(if(number % 2 = 0, NULL, concat('v', toString(number % 4))) AS LowCardinality(Nullable(String))) AS ln "
+      "CAST(if(number % 2 = 0, NULL, concat('v', toString(number % 4))) AS LowCardinality(Nullable(String))) "
+      "AS ln "
       "FROM system.numbers LIMIT 6");
   ASSERT_EQ(rows.size(), 6u);
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -203,7 +211,8 @@ TEST_F(ClickHouseClientTest, ReadsArraysEnumsAndSystemTables) {
   EXPECT_EQ(rows[0][1], "[a,]");
   EXPECT_EQ(rows[0][2], "b");
   EXPECT_EQ(rows[0][3], "1");
-  client_->execute("CREATE TABLE " + table("m") + " (a UInt32, b Nullable(Float64)) ENGINE = MergeTree ORDER BY a");
+  client_->execute("CREATE TABLE " + table("m") +
+                   " (a UInt32, b Nullable(Float64)) ENGINE = MergeTree ORDER BY a");
   const auto cols = client_->select_rows("SELECT name, type FROM system.columns WHERE database = '" + db_ +
                                          "' AND table = 'm' ORDER BY name");
   ASSERT_EQ(cols.size(), 2u);
@@ -225,8 +234,8 @@ TEST_F(ClickHouseClientTest, InsertsOneMillionRowsInOneBlock) {
     v->append<ColumnFloat64>(i % 10 == 0 ? std::nullopt : std::optional(static_cast<double>(i) / 4));
   }
   client_->insert(table("big"), b);
-  const auto r = client_->select_rows("SELECT count(), sum(id), countIf(v IS NULL), sum(v), uniqExact(name) FROM " +
-                                      table("big"));
+  const auto r = client_->select_rows(
+      "SELECT count(), sum(id), countIf(v IS NULL), sum(v), uniqExact(name) FROM " + table("big"));
   EXPECT_EQ(r[0][0], "1000000");
   EXPECT_EQ(r[0][1], "499999500000");
   EXPECT_EQ(r[0][2], "100000");
@@ -247,7 +256,8 @@ TEST_F(ClickHouseClientTest, InsertsOneMillionRowsInOneBlock) {
 }
 
 TEST_F(ClickHouseClientTest, InsertsOneMillionRowsInManySmallBlocks) {
-  client_->execute("CREATE TABLE " + table("big") + " (id UInt64, tk DateTime('Asia/Tokyo')) ENGINE = Memory");
+  client_->execute("CREATE TABLE " + table("big") +
+                   " (id UInt64, tk DateTime('Asia/Tokyo')) ENGINE = Memory");
   Inserter ins = client_->begin_insert(table("big"), {"id", "tk"});
   Block b = ins.make_block();
   std::uint64_t next = 0;
@@ -298,8 +308,8 @@ TEST_F(ClickHouseClientTest, ServerErrorsCarryCodeAndMessageAndLeaveTheConnectio
 
 TEST_F(ClickHouseClientTest, ExceptionDuringInsertResetsTheConnection) {
   client_->execute("CREATE TABLE " + table("src") + " (x UInt32) ENGINE = Null");
-  client_->execute("CREATE MATERIALIZED VIEW " + table("mv") + " ENGINE = Memory AS SELECT throwIf(x = 13) AS t FROM " +
-                   table("src"));
+  client_->execute("CREATE MATERIALIZED VIEW " + table("mv") +
+                   " ENGINE = Memory AS SELECT throwIf(x = 13) AS t FROM " + table("src"));
   Inserter ins = client_->begin_insert(table("src"), {"x"});
   Block b = ins.make_block();
   for (std::uint32_t i = 0; i < 20; ++i) b.column(0).as<ColumnUInt32>().append(i);
@@ -315,13 +325,15 @@ TEST_F(ClickHouseClientTest, ExceptionDuringInsertResetsTheConnection) {
 }
 
 TEST_F(ClickHouseClientTest, RefusesMismatchedBlocksBeforeSendingAnything) {
-  client_->execute("CREATE TABLE " + table("f") +
-                   " (run_id String, bucket DateTime('Asia/Tokyo'), std Nullable(Float64), n UInt16 DEFAULT 1) "
-                   "ENGINE = MergeTree ORDER BY (run_id, bucket)");
+  client_->execute(
+      "CREATE TABLE " + table("f") +
+      " (run_id String, bucket DateTime('Asia/Tokyo'), std Nullable(Float64), n UInt16 DEFAULT 1) "
+      "ENGINE = MergeTree ORDER BY (run_id, bucket)");
   auto make = [](bool nullable_std, bool with_bucket, bool extra) {
     Block b;
     b.add<ColumnString>("run_id").append("r1");
-    if (with_bucket) b.add<ColumnDateTime>("bucket").append(kTokyoNovFirst);  // zone-less DateTime is accepted
+    if (with_bucket)
+      b.add<ColumnDateTime>("bucket").append(kTokyoNovFirst);  // zone-less DateTime is accepted
     if (nullable_std) {
       auto c = std::make_shared<ColumnNullable>(std::make_shared<ColumnFloat64>());
       c->append<ColumnFloat64>(std::optional(1.5));
@@ -372,16 +384,17 @@ TEST_F(ClickHouseClientTest, SettingsAndQueryIds) {
                                     "SETTINGS max_threads = 3"),
               "3");
   } else {
-    EXPECT_EQ(client_->select_value("SELECT value FROM system.settings WHERE name = 'max_threads'", with_settings),
-              "1");
+    EXPECT_EQ(
+        client_->select_value("SELECT value FROM system.settings WHERE name = 'max_threads'", with_settings),
+        "1");
   }
   client_->execute("SET max_threads = 2");
   EXPECT_EQ(client_->select_value("SELECT value FROM system.settings WHERE name = 'max_threads'"), "2");
   QueryOptions with_id;
   with_id.query_id = ypa::testing::unique_name("qid");
   // The running query sees itself in system.processes under the id we gave it.
-  EXPECT_EQ(client_->select_value("SELECT count() FROM system.processes WHERE query_id = '" + with_id.query_id + "'",
-                                  with_id),
+  EXPECT_EQ(client_->select_value(
+                "SELECT count() FROM system.processes WHERE query_id = '" + with_id.query_id + "'", with_id),
             "1");
 }
 
@@ -421,8 +434,10 @@ TEST_F(ClickHouseClientTest, WhatWeWriteClickHouseClientReadsIdentically) {
   const std::string head =
       "42\t1000\t123456\t1099511627776\t-5\t-7\t0.1\tiPhone 15 Pro 256GB ブラック 買取\t2024-02-29\t"
       "2023-11-14 22:13:20\t2023-11-15 07:13:20\t0\t-2.5\t東京\t";
-  EXPECT_TRUE(out.out == head + "0000-00-00 00:00:00\n" || out.out == head + "1970-01-01 09:00:00\n") << out.out;
-  const auto boundary = cli("SELECT tk, ntk, d FROM " + table("t") + " WHERE u8 IN (1, 2) ORDER BY u8 FORMAT TabSeparated");
+  EXPECT_TRUE(out.out == head + "0000-00-00 00:00:00\n" || out.out == head + "1970-01-01 09:00:00\n")
+      << out.out;
+  const auto boundary =
+      cli("SELECT tk, ntk, d FROM " + table("t") + " WHERE u8 IN (1, 2) ORDER BY u8 FORMAT TabSeparated");
   ASSERT_EQ(boundary.exit_code, 0) << boundary.err;
   EXPECT_EQ(boundary.out,
             "2024-10-31 23:59:59\t2024-11-01 00:00:00\t2024-10-31\n2024-11-01 00:00:00\t\\N\t2024-11-01\n");
@@ -430,10 +445,11 @@ TEST_F(ClickHouseClientTest, WhatWeWriteClickHouseClientReadsIdentically) {
 
 TEST_F(ClickHouseClientTest, WhatClickHouseClientWritesWeReadIdentically) {
   client_->execute("CREATE TABLE " + table("t") + " " + kAllTypesColumns + " ENGINE = Memory");
-  const auto in = cli("INSERT INTO " + table("t") +
-                      " VALUES (255, 65535, 4294967295, 18446744073709551615, -2147483648, -9223372036854775808, "
-                      "-1.5e300, '買取 ✓', '2024-11-01', '2024-10-31 15:00:00', '2024-11-01 00:00:00', NULL, 0.25, "
-                      "'', NULL)");
+  const auto in =
+      cli("INSERT INTO " + table("t") +
+          " VALUES (255, 65535, 4294967295, 18446744073709551615, -2147483648, -9223372036854775808, "
+          "-1.5e300, '買取 ✓', '2024-11-01', '2024-10-31 15:00:00', '2024-11-01 00:00:00', NULL, 0.25, "
+          "'', NULL)");
   ASSERT_EQ(in.exit_code, 0) << in.err;
   const auto rows = client_->select_rows("SELECT * FROM " + table("t"));
   ASSERT_EQ(rows.size(), 1u);

@@ -33,7 +33,8 @@ class FakePeer {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 4) != 0) {
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 4) != 0) {
       throw std::runtime_error("fake peer: bind/listen failed");
     }
     socklen_t len = sizeof addr;
@@ -77,9 +78,7 @@ class FakePeer {
   }
   // Blocks until the test ends.
   void stall() { wait_readable(stop_[0]); }
-  static void send(int fd, const wire::Buffer& b) {
-    (void)!::write(fd, b.bytes().data(), b.size());
-  }
+  static void send(int fd, const wire::Buffer& b) { (void)!::write(fd, b.bytes().data(), b.size()); }
   // The Hello an 18.16 server sends.
   static wire::Buffer server_hello() {
     wire::Buffer b;
@@ -255,7 +254,7 @@ TEST(ClickHouseFaults, AFailedConnectionCanBeReopened) {
   {
     Inserter ins = c.begin_insert(db + ".t");
     EXPECT_THROW(c.execute("SELECT 1"), UsageError);  // one operation at a time
-  }  // abandoned: drops the connection
+  }                                                   // abandoned: drops the connection
   EXPECT_FALSE(c.connected());
   EXPECT_EQ(c.select_value("SELECT 5"), "5");
   c.reconnect();

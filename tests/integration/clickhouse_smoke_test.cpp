@@ -13,7 +13,8 @@ TEST(ClickHouseSmoke, SelectOne) {
   Client client(options);
   EXPECT_EQ(client.server_info().name, "ClickHouse");
   EXPECT_GT(client.server_info().negotiated_revision, 54000u);
-  const auto rows = client.select_rows("SELECT 1, 'a', NULL, toDate('2024-02-29'), number FROM system.numbers LIMIT 3");
+  const auto rows =
+      client.select_rows("SELECT 1, 'a', NULL, toDate('2024-02-29'), number FROM system.numbers LIMIT 3");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][0], "1");
   EXPECT_EQ(rows[0][1], "a");

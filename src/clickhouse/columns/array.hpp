@@ -15,7 +15,9 @@ class ColumnArray final : public Column {
   Column& nested() { return *nested_; }
   const Column& nested() const { return *nested_; }
   // Elements [begin, end) of row in nested().
-  std::size_t row_begin(std::size_t row) const { return row == 0 ? 0 : static_cast<std::size_t>(ends_[row - 1]); }
+  std::size_t row_begin(std::size_t row) const {
+    return row == 0 ? 0 : static_cast<std::size_t>(ends_[row - 1]);
+  }
   std::size_t row_end(std::size_t row) const { return static_cast<std::size_t>(ends_[row]); }
   // Closes the current row after the caller appended its elements to nested().
   void finish_row() { ends_.push_back(nested_->size()); }

@@ -17,7 +17,9 @@ std::string format_day(std::int64_t days) {
   return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
-void ColumnDate::append_text(std::size_t row, std::string& out) const { out += format_day((*this)[row]); }
+void ColumnDate::append_text(std::size_t row, std::string& out) const {
+  out += format_day((*this)[row]);
+}
 
 ColumnDateTime::ColumnDateTime(std::string zone)
     : NumberColumn<std::uint32_t>(zone.empty() ? std::string("DateTime") : "DateTime('" + zone + "')"),

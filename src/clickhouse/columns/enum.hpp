@@ -25,7 +25,9 @@ class ColumnEnum final : public NumberColumn<T> {
       NumberColumn<T>::append_text(row, out);
     }
   }
-  ColumnPtr clone_empty() const override { return std::make_shared<ColumnEnum<T>>(this->type_name(), names_); }
+  ColumnPtr clone_empty() const override {
+    return std::make_shared<ColumnEnum<T>>(this->type_name(), names_);
+  }
 
  private:
   std::map<T, std::string> names_;

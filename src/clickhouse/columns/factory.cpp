@@ -158,6 +158,8 @@ ColumnPtr create(std::string_view type, std::string_view full, int depth) {
 
 }  // namespace
 
-ColumnPtr create_column(std::string_view type_name) { return create(type_name, type_name, 0); }
+ColumnPtr create_column(std::string_view type_name) {
+  return create(type_name, type_name, 0);
+}
 
 }  // namespace ypa::clickhouse

@@ -69,16 +69,26 @@ void ColumnLowCardinality::read_data(wire::Input& in, std::size_t rows) {
     dictionary_->read_data(in, static_cast<std::size_t>(keys));
     const auto granule_rows = in.read_fixed<std::uint64_t>("LowCardinality row count");
     if (granule_rows == 0 || granule_rows > rows - done) {
-      throw ProtocolError(fmt::format("LowCardinality granule of {} rows where {} remain", granule_rows, rows - done));
+      throw ProtocolError(
+          fmt::format("LowCardinality granule of {} rows where {} remain", granule_rows, rows - done));
     }
     const auto n = static_cast<std::size_t>(granule_rows);
     const auto k = static_cast<std::size_t>(keys);
     switch (index_type) {
-      case 0: read_indexes<std::uint8_t>(in, n, base, k, nullable_, indexes_); break;
-      case 1: read_indexes<std::uint16_t>(in, n, base, k, nullable_, indexes_); break;
-      case 2: read_indexes<std::uint32_t>(in, n, base, k, nullable_, indexes_); break;
-      case 3: read_indexes<std::uint64_t>(in, n, base, k, nullable_, indexes_); break;
-      default: throw ProtocolError(fmt::format("LowCardinality index type {} is unknown", index_type));
+      case 0:
+        read_indexes<std::uint8_t>(in, n, base, k, nullable_, indexes_);
+        break;
+      case 1:
+        read_indexes<std::uint16_t>(in, n, base, k, nullable_, indexes_);
+        break;
+      case 2:
+        read_indexes<std::uint32_t>(in, n, base, k, nullable_, indexes_);
+        break;
+      case 3:
+        read_indexes<std::uint64_t>(in, n, base, k, nullable_, indexes_);
+        break;
+      default:
+        throw ProtocolError(fmt::format("LowCardinality index type {} is unknown", index_type));
     }
     done += n;
   }

@@ -2,11 +2,11 @@
 // values. Date and DateTime reuse the storage with their own text form.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "clickhouse/columns/column.hpp"
 

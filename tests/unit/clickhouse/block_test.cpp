@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "clickhouse/client.hpp"
 #include "clickhouse/cityhash.hpp"
+#include "clickhouse/client.hpp"
 #include "clickhouse/compression.hpp"
 
 namespace ypa::clickhouse {
@@ -45,8 +45,13 @@ TEST(BlockCodec, ExactBytesOfASmallBlock) {
             "02ffffffff"  // field 2: bucket_num = -1
             "00"          // end of BlockInfo
             "0201"        // 2 columns, 1 row
-            "0161" "0555496e7438" "07"  // "a", "UInt8", value 7
-            "0173" "104e756c6c61626c6528537472696e6729" "00" "026869");  // "s", "Nullable(String)", not null, "hi"
+            "0161"
+            "0555496e7438"
+            "07"  // "a", "UInt8", value 7
+            "0173"
+            "104e756c6c61626c6528537472696e6729"
+            "00"
+            "026869");  // "s", "Nullable(String)", not null, "hi"
   // From 54454 each column carries a serialization-kind byte after its type.
   wire::Buffer newer;
   write_block(b, newer, 54459);
@@ -122,9 +127,9 @@ TEST(BlockCodec, UnequalColumnsAreAUsageError) {
 
 TEST(BlockCodec, HugeRowClaimFailsOnTruncationNotAllocation) {
   wire::Buffer out;
-  out.write_varint(0);             // no BlockInfo fields
-  out.write_varint(1);             // one column
-  out.write_varint(4000000000u);   // four billion rows claimed
+  out.write_varint(0);            // no BlockInfo fields
+  out.write_varint(1);            // one column
+  out.write_varint(4000000000u);  // four billion rows claimed
   out.write_string("x");
   out.write_string("UInt64");
   out.write_fixed<std::uint64_t>(1);
@@ -143,8 +148,9 @@ TEST(ColumnTypes, ParsesServerSpellings) {
       {"Nullable(Nothing)", "Nullable(Nothing)"},
   };
   for (const auto& [in, want] : cases) EXPECT_EQ(create_column(in)->type_name(), want);
-  for (const char* bad : {"Decimal(9, 2)", "Nullable(Nullable(UInt8))", "FixedString(0)", "Array(", "UInt128",
-                          "Enum8('a' = 300)", "Array(Array(Array(Array(Array(Array(Array(Array(Array(UInt8)))))))))"}) {
+  for (const char* bad :
+       {"Decimal(9, 2)", "Nullable(Nullable(UInt8))", "FixedString(0)", "Array(", "UInt128",
+        "Enum8('a' = 300)", "Array(Array(Array(Array(Array(Array(Array(Array(Array(UInt8)))))))))"}) {
     EXPECT_THROW(create_column(bad), UsageError) << bad;
   }
 }

@@ -64,7 +64,9 @@ void data_packet(wire::Buffer& out, const Block& block, Revision revision, bool 
   }
 }
 
-std::string bytes(const wire::Buffer& b) { return std::string(b.view()); }
+std::string bytes(const wire::Buffer& b) {
+  return std::string(b.view());
+}
 
 ClientOptions scripted(std::vector<std::string> turns, std::string* written, bool compression = true) {
   ClientOptions o;

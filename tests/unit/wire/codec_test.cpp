@@ -25,7 +25,12 @@ std::string hex(std::string_view bytes) {
 
 TEST(Varint, EncodesLeb128) {
   const std::pair<std::uint64_t, std::string> cases[] = {
-      {0, "00"}, {1, "01"}, {127, "7f"}, {128, "8001"}, {300, "ac02"}, {16384, "808001"},
+      {0, "00"},
+      {1, "01"},
+      {127, "7f"},
+      {128, "8001"},
+      {300, "ac02"},
+      {16384, "808001"},
       {~std::uint64_t{0}, "ffffffffffffffffff01"},
   };
   for (const auto& [value, want] : cases) {
