@@ -75,7 +75,19 @@ EpochSeconds TimeZone::from_local(const LocalDateTime& local) const {
 }
 
 int TimeZone::utc_offset(EpochSeconds t) const {
-  return static_cast<int>(zone_->get_info(SysSeconds{seconds{t}}).offset.count());
+  // The tz lookup is a binary search over transitions; bucketing calls this per record, and consecutive
+  // calls almost always fall in the same offset period, so remember the last one per thread.
+  struct Cached {
+    const date::time_zone* zone = nullptr;
+    EpochSeconds begin = 0, end = 0;
+    int offset = 0;
+  };
+  thread_local Cached cached;
+  if (cached.zone == zone_ && t >= cached.begin && t < cached.end) return cached.offset;
+  auto info = zone_->get_info(SysSeconds{seconds{t}});
+  cached = {zone_, info.begin.time_since_epoch().count(), info.end.time_since_epoch().count(),
+            static_cast<int>(info.offset.count())};
+  return cached.offset;
 }
 
 BucketGrid::BucketGrid(TimeZone zone, int interval_min) : zone_(std::move(zone)), interval_min_(interval_min) {

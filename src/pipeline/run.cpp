@@ -113,7 +113,8 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
     try {
       auto slice_start = std::chrono::steady_clock::now();
       read_source_slices(pg, tables, plans, options, grid, [&](SourceSlice&& slice) {
-        stats.add("read", seconds_since(slice_start), 0, static_cast<std::int64_t>(slice.records.size()), "postgres");
+        stats.add("read", seconds_since(slice_start), static_cast<std::int64_t>(slice.records.size()),
+                  static_cast<std::int64_t>(slice.records.size()), "postgres");
         if (!to_compute.push(ReadItem{std::move(slice), {}})) throw Error("pipeline stopped");
         slice_start = std::chrono::steady_clock::now();
       });
@@ -141,7 +142,8 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
                                   slice.aligned.push_back(row);
                                 }
                               });
-        stats.add("read", seconds_since(start), 0, static_cast<std::int64_t>(slice.aligned.size()), "clickhouse");
+        stats.add("read", seconds_since(start), static_cast<std::int64_t>(slice.aligned.size()),
+                  static_cast<std::int64_t>(slice.aligned.size()), "clickhouse");
         if (!to_compute.push(std::move(slice))) throw Error("pipeline stopped");
       }
       to_compute.close();

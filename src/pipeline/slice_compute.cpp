@@ -53,6 +53,15 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (key[i] != kSkip) grouped[group_start[key[i] + 1]++] = records[i];
   }
+  // The source is ordered by recorded_at only; equal timestamps must be ordered by id (SPEC §3.1).
+  auto by_time_then_id = [](const domain::SourceRecord& a, const domain::SourceRecord& b) {
+    return a.recorded_at_us != b.recorded_at_us ? a.recorded_at_us < b.recorded_at_us : a.id < b.id;
+  };
+  for (std::size_t g = 0; g + 2 < group_start.size(); ++g) {
+    auto first = grouped.begin() + static_cast<std::ptrdiff_t>(group_start[g]);
+    auto last = grouped.begin() + static_cast<std::ptrdiff_t>(group_start[g + 1]);
+    if (!std::is_sorted(first, last, by_time_then_id)) std::sort(first, last, by_time_then_id);
+  }
 
   // Invalid records, counted once: only those inside this slice's own part of the time line.
   if (!slice.plan.warmup) {
@@ -74,14 +83,14 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
   SliceResult result;
   result.plan = slice.plan;
   domain::SkipCounts ignored;
-  for (std::size_t g = 0; g + 1 < group_start.size() - 1; ++g) {
-    std::size_t begin = g == 0 ? 0 : group_start[g];
+  result.aligned.reserve(records.size());
+  for (std::size_t g = 0; g + 2 < group_start.size(); ++g) {
+    std::size_t begin = group_start[g];
     std::size_t end = group_start[g + 1];
     if (begin == end) continue;
     domain::align_pair(std::span(grouped).subspan(begin, end - begin), grid_, slice.plan.buckets, options_.align,
                        result.aligned, ignored);
   }
-  stats_.add("read", 0, 0, slice.plan.warmup ? 0 : static_cast<std::int64_t>(records.size()));
   stats_.add("align", seconds_since(start), static_cast<std::int64_t>(records.size()),
              static_cast<std::int64_t>(result.aligned.size()), "cpu");
   return finish(std::move(result));

@@ -89,8 +89,8 @@ TEST(PipelineOracleTest, EdgeCasesInLookbackAndFloorModes) {
   expect_oracle_passes(db, {"check", "--run-id", "edge_floor", "--from", "2025-01-31", "--to", "2025-02-01", "--align",
                             "floor"});
   // The two month partitions of the run, in Tokyo months.
-  auto months = clickhouse_client("SELECT DISTINCT toYYYYMM(bucket) FROM " + db.name() +
-                                  ".price_aligned WHERE run_id = 'edge_lookback' ORDER BY 1 FORMAT TSV");
+  auto months = clickhouse_client("SELECT DISTINCT toYYYYMM(bucket) AS m FROM " + db.name() +
+                                  ".price_aligned WHERE run_id = 'edge_lookback' ORDER BY m FORMAT TSV");
   EXPECT_EQ(months.out, "202501\n202502\n");
 }
 
