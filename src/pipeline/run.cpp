@@ -156,7 +156,7 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
   Progress progress(written_slices, show_progress && ::isatty(STDERR_FILENO) != 0);
   std::thread writer([&] {
     try {
-      SliceWriter slice_writer(writer_client, ch_settings.database, options, catalog, inserted_at, stats);
+      SliceWriter slice_writer(ch_settings, options, catalog, inserted_at, stats);
       while (auto slice = to_write.pop()) {
         slice_writer.write(*slice);
         if (!slice->plan.warmup) {
@@ -164,6 +164,7 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
                               format_sql(slice->plan.buckets.first, grid.zone()).substr(0, 10));
         }
       }
+      slice_writer.finish();
       summary.rows_written = slice_writer.rows_written();
     } catch (...) {
       write_error = std::current_exception();

@@ -33,14 +33,36 @@ void append_nullable(ColumnNullable& col, double value) {
 
 }  // namespace
 
-SliceWriter::SliceWriter(clickhouse::Client& client, std::string database, const RunOptions& options,
-                         const Catalog& catalog, std::uint32_t inserted_at, RunStats& stats)
-    : client_(client),
-      database_(std::move(database)),
+SliceWriter::SliceWriter(const ClickHouseSettings& settings, const RunOptions& options, const Catalog& catalog,
+                         std::uint32_t inserted_at, RunStats& stats)
+    : settings_(settings),
+      price_aligned_{fmt::format("{}.price_aligned", settings.database), nullptr, std::nullopt},
+      features_wide_{fmt::format("{}.features_wide", settings.database), nullptr, std::nullopt},
+      database_(settings.database),
       options_(options),
       catalog_(catalog),
       inserted_at_(inserted_at),
       stats_(stats) {}
+
+void SliceWriter::send(Stream& stream, const Block& block) {
+  if (block.row_count() == 0) return;
+  if (!stream.inserter) {
+    stream.client = std::make_unique<clickhouse::Client>(clickhouse::ClientOptions::from_settings(settings_));
+    stream.inserter.emplace(stream.client->begin_insert(stream.target));
+  }
+  stream.inserter->write(block);
+  rows_written_ += static_cast<std::int64_t>(block.row_count());
+}
+
+void SliceWriter::finish() {
+  for (Stream* stream : {&price_aligned_, &features_wide_}) {
+    if (!stream->inserter) continue;
+    auto start = std::chrono::steady_clock::now();
+    stream->inserter->finish();
+    stream->inserter.reset();
+    stats_.add("write", seconds_since(start), 0, 0, "clickhouse");
+  }
+}
 
 void SliceWriter::write(const SliceResult& slice) {
   if (slice.plan.warmup) return;
@@ -75,8 +97,7 @@ void SliceWriter::write_price_aligned(const SliceResult& slice) {
     record_time.append(static_cast<std::uint32_t>(row.record_time));
     inserted.append(inserted_at_);
   }
-  if (block.row_count() > 0) client_.insert(fmt::format("{}.{}", database_, table.name), block);
-  rows_written_ += static_cast<std::int64_t>(block.row_count());
+  send(price_aligned_, block);
   stats_.add("write", seconds_since(start), static_cast<std::int64_t>(slice.aligned.size()),
              static_cast<std::int64_t>(block.row_count()));
 }
@@ -138,8 +159,7 @@ void SliceWriter::write_features(const SliceResult& slice) {
       emit(slice.cohorts, slice.cohort_features, c, "cohort:" + catalog_.cohorts[c].slug);
     }
   }
-  if (block.row_count() > 0) client_.insert(fmt::format("{}.{}", database_, table.name), block);
-  rows_written_ += static_cast<std::int64_t>(block.row_count());
+  send(features_wide_, block);
   stats_.add("write", seconds_since(start), static_cast<std::int64_t>(block.row_count()),
              static_cast<std::int64_t>(block.row_count()));
 }
