@@ -99,27 +99,30 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
   for (std::size_t i = 0; i < value_columns.size(); ++i) {
     std::string col = clickhouse::quote_identifier(value_columns[i]);
     std::string va = fmt::format("a_{}", i), vb = fmt::format("b_{}", i);
-    std::string na = fmt::format("assumeNotNull({})", va), nb = fmt::format("assumeNotNull({})", vb);
-    inner.push_back(fmt::format("anyIf(toFloat64({}), run_id = {}) AS {}", col, a, va));
-    inner.push_back(fmt::format("anyIf(toFloat64({}), run_id = {}) AS {}", col, b, vb));
-    inner.push_back(fmt::format("both_in AND isNull({0}) != isNull({1}) AS n_{2}", va, vb, i));
+    std::string na = fmt::format("an_{}", i), nb = fmt::format("bn_{}", i);
+    // NULL travels as a flag beside the value: on 18.16 anyIf over a Nullable column returns 0, not NULL,
+    // for a run whose value is NULL when the other run's value (a row failing the condition) is not.
+    inner.push_back(fmt::format("anyIf(isNull({}), run_id = {}) AS {}", col, a, na));
+    inner.push_back(fmt::format("anyIf(isNull({}), run_id = {}) AS {}", col, b, nb));
+    inner.push_back(fmt::format("anyIf(toFloat64(ifNull({}, 0)), run_id = {}) AS {}", col, a, va));
+    inner.push_back(fmt::format("anyIf(toFloat64(ifNull({}, 0)), run_id = {}) AS {}", col, b, vb));
+    inner.push_back(fmt::format("both_in AND ({0} != {1}) AS n_{2}", na, nb, i));
     // NULL vs value differs; both NULL is equal; NaN equals only NaN and an infinity only itself.
     inner.push_back(fmt::format(
-        "both_in AND multiIf(isNull({0}) OR isNull({1}), isNull({0}) != isNull({1}), isFinite({2}) AND isFinite({3}), "
+        "both_in AND multiIf({0} OR {1}, {0} != {1}, isFinite({2}) AND isFinite({3}), "
         "abs({2} - {3}) > {4} * greatest(1., abs({2})), NOT ({2} = {3} OR (isNaN({2}) AND isNaN({3})))) AS d_{5}",
-        va, vb, na, nb, tol, i));
+        na, nb, va, vb, tol, i));
     inner.push_back(fmt::format(
-        "if(both_in AND isNotNull({0}) AND isNotNull({1}) AND isFinite({2}) AND isFinite({3}), abs({2} - {3}), -1.) "
-        "AS x_{4}",
-        va, vb, na, nb, i));
+        "if(both_in AND NOT {0} AND NOT {1} AND isFinite({2}) AND isFinite({3}), abs({2} - {3}), -1.) AS x_{4}", na,
+        nb, va, vb, i));
     differs.push_back(fmt::format("d_{}", i));
     outer.push_back(fmt::format("sum(d_{})", i));
     outer.push_back(fmt::format("sum(n_{})", i));
     outer.push_back(fmt::format("max(x_{})", i));
     outer.push_back(fmt::format("toUInt32(argMax(bucket, x_{}))", i));
     if (shape.has_shop) outer.push_back(fmt::format("argMax(shop_id, x_{})", i));
-    outer.push_back(fmt::format("argMax({0}, x_{1})", na, i));
-    outer.push_back(fmt::format("argMax({0}, x_{1})", nb, i));
+    outer.push_back(fmt::format("argMax({0}, x_{1})", va, i));
+    outer.push_back(fmt::format("argMax({0}, x_{1})", vb, i));
   }
   inner.push_back(fmt::format("({}) AS row_differs", differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));
 
@@ -211,7 +214,8 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
             cd.rows_differ += u64(row.at(at));
             cd.null_vs_value += u64(row.at(at + 1));
             double max = f64(row.at(at + 2));
-            if (max >= 0 && (!cd.where || max > cd.max_abs_diff)) {
+            // Only a real difference has a place worth naming (at 0 every row ties).
+            if (max > cd.max_abs_diff) {
               DiffLocation where{scope, std::nullopt, static_cast<EpochSeconds>(u64(row.at(at + 3))), 0, 0};
               std::size_t next = at + 4;
               if (shape.has_shop) where.shop_id = static_cast<std::uint32_t>(u64(row.at(next++)));

@@ -168,12 +168,24 @@ std::uint64_t DropPlan::rows() const {
 }
 
 std::string backup_run_name(std::string_view yyyymmdd, const std::set<std::string>& existing) {
-  std::string name = fmt::format("backup_{}", yyyymmdd);
-  for (int n = 2; existing.count(name) != 0; ++n) name = fmt::format("backup_{}_{}", yyyymmdd, n);
-  return name;
+  // One past the largest suffix taken today, so the new backup also sorts as the newest (a gap left by
+  // retention, e.g. backup_D dropped while backup_D_2 stays, must not be reused).
+  std::string base = fmt::format("backup_{}", yyyymmdd);
+  long largest = 0;
+  for (const auto& run : existing) {
+    if (run == base) {
+      largest = std::max(largest, 1L);
+    } else if (run.size() > base.size() + 1 && run.compare(0, base.size() + 1, base + "_") == 0 &&
+               run.find_first_not_of("0123456789", base.size() + 1) == std::string::npos &&
+               run.size() - base.size() - 1 <= 9) {
+      largest = std::max(largest, std::stol(run.substr(base.size() + 1)));
+    }
+  }
+  return largest == 0 ? base : fmt::format("{}_{}", base, largest + 1);
 }
 
-std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep, std::string_view protect) {
+std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep,
+                                         const std::set<std::string>& protect) {
   static const std::regex kBackup("backup_(\\d{8})(?:_(\\d+))?");
   struct Backup {
     std::string date;
@@ -192,7 +204,7 @@ std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, i
   });
   std::vector<std::string> out;
   for (std::size_t i = static_cast<std::size_t>(std::max(keep, 0)); i < backups.size(); ++i) {
-    if (backups[i].run != protect) out.push_back(backups[i].run);
+    if (protect.count(backups[i].run) == 0) out.push_back(backups[i].run);
   }
   return out;
 }
@@ -545,7 +557,7 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
       for (const auto& p : partitions()) runs.push_back(p.run_id);
       std::sort(runs.begin(), runs.end());
       runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
-      for (const auto& old : backups_to_drop(runs, settings_.backup_keep, opts.source)) {
+      for (const auto& old : backups_to_drop(runs, settings_.backup_keep, {opts.source, plan.backup_run})) {
         std::vector<Partition> parts;
         for (auto& p : partitions()) {
           if (p.run_id == old) parts.push_back(std::move(p));

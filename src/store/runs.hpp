@@ -135,11 +135,13 @@ struct PromoteResult {
   double elapsed_ms = 0;
 };
 
-// backup_YYYYMMDD, or with _2, _3 ... the first that is not in `existing`.
+// backup_YYYYMMDD when that day has no backup yet, else the day's largest suffix plus one (_2, _3, ...),
+// so that the new backup is always the newest.
 std::string backup_run_name(std::string_view yyyymmdd, const std::set<std::string>& existing);
 // The backup_* runs among `runs` beyond the newest `keep` (newest: later date, then larger suffix),
-// never `protect` (the source of the running promote).
-std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep, std::string_view protect);
+// never one in `protect` (the source of the running promote, the backup it just made).
+std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep,
+                                         const std::set<std::string>& protect);
 // The statement that copies month `month` of run `source` of `table`, deduplicated, into `staging` as
 // run `target` with inserted_at = now(). `columns` are the table's columns in order.
 std::string copy_month_sql(std::string_view database, std::string_view table, std::string_view staging,

@@ -1,0 +1,317 @@
+// promote_run against the real server: months replaced atomically (a concurrent reader never sees a
+// month of live empty or mixed), crashes at fail points and SIGKILL at random moments repaired by a
+// rerun, backup retention, --drop-source only after verification, Tokyo months.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "clickhouse/client.hpp"
+#include "runs_test_fixture.hpp"
+
+extern char** environ;
+
+namespace ypa::testing {
+namespace {
+
+class PromoteRunTest : public RunsTest {
+ protected:
+  // live: Dec..Feb at price 1000; bf: Jan..Mar at 2000, with more buckets per month, and a stale
+  // version of some rows that deduplication must drop.
+  void fill_scenario() {
+    fill("old", "2024-12-30 00:00:00", 96 * 5, 2, 3, 1000);  // 202412 and 202501
+    fill("old", "2025-02-10 00:00:00", 96 * 2, 2, 3, 1000);  // 202502
+    fill("bf", "2025-01-28 00:00:00", 96 * 6, 2, 3, 2000);   // 202501 and 202502
+    fill("bf", "2025-03-03 00:00:00", 96, 2, 3, 2000);       // 202503
+    // A stale copy of January with other values; the later inserted_at of the real rows wins.
+    copy_rows("price_aligned", "bf", "bf", "toYYYYMM(bucket) = 202501",
+              {{"price_new", "price_new + 1"}, {"inserted_at", "now() - 3600"}});
+    copy_rows("features_wide", "bf", "bf", "toYYYYMM(bucket) = 202501",
+              {{"mean", "mean + 1"}, {"inserted_at", "now() - 3600"}});
+    auto r = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    old_ = fingerprint("old");
+    bf_ = fingerprint("bf");
+    ASSERT_EQ(fingerprint("live"), old_);
+    ASSERT_NE(bf_, old_);
+  }
+
+  std::string months(const std::string& run) {
+    return clickhouse("SELECT DISTINCT toYYYYMM(bucket) AS m FROM " + db_ + ".price_aligned WHERE run_id = '" + run +
+                      "' ORDER BY m FORMAT TSV");
+  }
+
+  std::string old_, bf_;
+};
+
+TEST_F(PromoteRunTest, DryRunPrintsThePlanAndChangesNothing) {
+  fill_scenario();
+  auto r = ypa({"promote_run", "--from", "bf", "--to", "live", "--keep-backup"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("price_aligned 202503: bf -> live"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("price_aligned 202412: dropped from live, not in bf"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("backup of live first: backup_[0-9]{8}\n"))) << r.out;
+  EXPECT_EQ(fingerprint("live"), old_);
+  EXPECT_EQ(runs(), "bf\nlive\nold\n");
+}
+
+TEST_F(PromoteRunTest, ReplacesEveryMonthDeduplicatedAndDropsMonthsTheSourceLacks) {
+  fill_scenario();
+  auto r = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("promoted bf into live: 6 months"), std::string::npos) << r.out;
+  EXPECT_EQ(fingerprint("live"), bf_);
+  EXPECT_EQ(months("live"), "202501\n202502\n202503\n");
+  // Copies are deduplicated: no stale version reaches live, even before any merge.
+  EXPECT_EQ(clickhouse("SELECT count() FROM " + db_ + ".price_aligned WHERE run_id = 'live'"),
+            clickhouse("SELECT count() FROM " + db_ + ".price_aligned FINAL WHERE run_id = 'bf'"));
+  auto cmp = ypa({"compare_runs", "--base", "bf", "--target", "live"});
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.out << cmp.err;
+  EXPECT_EQ(fingerprint("bf"), bf_);  // the source stays without --drop-source
+}
+
+TEST_F(PromoteRunTest, UnknownSourceOrSameRunIsRefused) {
+  fill_scenario();
+  auto r = ypa({"promote_run", "--from", "nope", "--to", "live", "--confirm"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--from: run nope does not exist"), std::string::npos) << r.err;
+  auto same = ypa({"promote_run", "--from", "live", "--to", "live", "--confirm"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_EQ(fingerprint("live"), old_);
+}
+
+// A second connection keeps counting live per month while promotes run back and forth: every month
+// it sees is wholly the old or wholly the new data, never empty, never both.
+TEST_F(PromoteRunTest, ConcurrentReaderNeverSeesAMonthEmptyOrMixed) {
+  fill_scenario();
+  // Deduplicated rows per month: old and bf, price_aligned only (features_wide follows the same path).
+  auto counts = [&](const std::string& run) {
+    std::map<int, std::uint64_t> out;
+    std::istringstream in(clickhouse("SELECT toYYYYMM(bucket) AS m, count() FROM " + db_ +
+                                     ".price_aligned FINAL WHERE run_id = '" + run + "' GROUP BY m FORMAT TSV"));
+    for (int m; in >> m;) in >> out[m];
+    return out;
+  };
+  auto old_counts = counts("old"), new_counts = counts("bf");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::vector<std::string> problems;
+  std::thread reader([&] {
+    auto options = clickhouse::ClientOptions::from_settings(clickhouse_settings());
+    options.database = db_;
+    clickhouse::Client client(options);
+    while (!stop) {
+      // Prices: old rows are 1000..1006, new rows 2000..2007.
+      auto rows = client.select_rows(
+          "SELECT toYYYYMM(bucket) AS m, count(), countIf(price_new < 1500), countIf(price_new >= 1500) "
+          "FROM price_aligned WHERE run_id = 'live' GROUP BY m ORDER BY m");
+      std::set<int> seen;
+      for (const auto& row : rows) {
+        int m = std::stoi(*row[0]);
+        std::uint64_t n = std::stoull(*row[1]), old_rows = std::stoull(*row[2]), new_rows = std::stoull(*row[3]);
+        seen.insert(m);
+        bool all_old = new_rows == 0 && old_counts.count(m) && n == old_counts[m];
+        bool all_new = old_rows == 0 && new_counts.count(m) && n == new_counts[m];
+        if (!all_old && !all_new && problems.size() < 10) {
+          problems.push_back(fmt::format("month {}: {} rows, {} old, {} new", m, n, old_rows, new_rows));
+        }
+      }
+      // A month both runs have must never be missing.
+      for (const auto& [m, _] : old_counts) {
+        if (new_counts.count(m) && !seen.count(m) && problems.size() < 10) {
+          problems.push_back(fmt::format("month {} missing", m));
+        }
+      }
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+  }
+  stop = true;
+  reader.join();
+  EXPECT_TRUE(problems.empty()) << fmt::format("{}", fmt::join(problems, "\n"));
+  EXPECT_GT(reads.load(), 20);
+  EXPECT_EQ(fingerprint("live"), old_);
+}
+
+struct CrashCase {
+  std::string failpoint;
+  bool keep_backup;
+  bool drop_source;
+};
+
+TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
+  const std::vector<CrashCase> cases{
+      {"promote_after_stage:1", true, false},            // while building the backup
+      {"promote_after_backup:1", true, false},           // backup done, live untouched
+      {"promote_after_stage:3", false, false},           // a month staged, not yet swapped in
+      {"promote_after_replace:2", false, false},         // a month swapped, staging not cleared
+      {"promote_after_replace:5", true, false},          // in the middle of the months
+      {"promote_before_journal_replaced:1", false, true},  // all months in, not verified
+      {"promote_after_verify:1", false, true},           // verified, source not dropped yet
+      {"promote_during_drop_source:2", true, true},      // source half dropped
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.failpoint);
+    make_database();
+    fill_scenario();
+    std::vector<std::string> args{"promote_run", "--from", "bf", "--to", "live", "--confirm"};
+    if (c.keep_backup) args.push_back("--keep-backup");
+    if (c.drop_source) args.push_back("--drop-source");
+    auto crashed = ypa(args, {"YPA_FAILPOINT=" + c.failpoint});
+    ASSERT_EQ(crashed.exit_code, 137) << crashed.out << crashed.err;
+    // At the crash every month of live is wholly old or wholly new.
+    auto live = clickhouse("SELECT toYYYYMM(bucket) AS m, count(), countIf(price_new < 1500) > 0 AND "
+                           "countIf(price_new >= 1500) > 0 FROM " + db_ +
+                           ".price_aligned WHERE run_id = 'live' GROUP BY m ORDER BY m FORMAT TSV");
+    EXPECT_EQ(live.find("\t1\n"), std::string::npos) << live;
+    if (!c.drop_source || c.failpoint != "promote_during_drop_source:2") {
+      EXPECT_EQ(fingerprint("bf"), bf_) << "the source changed before verification";
+    }
+
+    auto rerun = ypa(args);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    EXPECT_NE(rerun.out.find("this run finishes it"), std::string::npos) << rerun.out;
+    EXPECT_EQ(fingerprint("live"), bf_);
+    if (c.drop_source) {
+      EXPECT_EQ(fingerprint("bf"), "");
+    } else {
+      auto cmp = ypa({"compare_runs", "--base", "bf", "--target", "live"});
+      EXPECT_EQ(cmp.exit_code, 0) << cmp.out;
+    }
+    if (c.keep_backup) {
+      auto backups = clickhouse("SELECT DISTINCT run_id FROM " + db_ +
+                                ".price_aligned WHERE run_id LIKE 'backup_%' FORMAT TSV");
+      ASSERT_TRUE(std::regex_match(backups, std::regex("backup_[0-9]{8}\n"))) << backups;
+      EXPECT_EQ(fingerprint(backups.substr(0, backups.size() - 1)), old_);
+    }
+    // Nothing left half-built: staging empty, journal finished, a third run is a plain new promote.
+    EXPECT_EQ(clickhouse("SELECT count() FROM " + db_ + ".price_aligned_promote_staging"), "0\n");
+    auto list = ypa({"list_runs"});
+    EXPECT_EQ(list.out.find("note: the promote"), std::string::npos) << list.out;
+  }
+}
+
+// Spawns ypa with the test database and returns its pid.
+pid_t spawn_ypa(const std::vector<std::string>& args, const std::string& db) {
+  std::vector<std::string> argv_s{ypa_binary()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string(*e).rfind("CLICKHOUSE_DB=", 0) != 0) env_s.emplace_back(*e);
+  }
+  env_s.push_back("CLICKHOUSE_DB=" + db);
+  std::vector<char*> argv, envp;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  for (auto& s : env_s) envp.push_back(s.data());
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0);
+  return pid;
+}
+
+TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource) {
+  fill_scenario();
+  std::mt19937 rng(20250131);
+  std::uniform_int_distribution<int> delay_ms(0, 600);
+  int killed = 0;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<std::string> args{"promote_run", "--from", i % 2 ? "old" : "bf", "--to", "live", "--confirm",
+                                  "--keep-backup"};
+    pid_t pid = spawn_ypa(args, db_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    if (::kill(pid, SIGKILL) == 0) ++killed;
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    auto rerun = ypa(args);
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+    EXPECT_EQ(fingerprint("live"), i % 2 ? old_ : bf_);
+    auto cmp = ypa({"compare_runs", "--base", i % 2 ? "old" : "bf", "--target", "live"});
+    EXPECT_EQ(cmp.exit_code, 0) << cmp.out;
+  }
+  EXPECT_GT(killed, 0);
+  EXPECT_EQ(clickhouse("SELECT count(DISTINCT run_id) FROM " + db_ + ".price_aligned WHERE run_id LIKE 'backup_%'"),
+            "2\n");
+}
+
+TEST_F(PromoteRunTest, KeepBackupKeepsExactlyBackupKeepBackups) {
+  fill_scenario();
+  auto backups = [&] {
+    return clickhouse("SELECT DISTINCT run_id FROM " + db_ +
+                      ".features_wide WHERE run_id LIKE 'backup_%' ORDER BY run_id FORMAT TSV");
+  };
+  std::vector<std::string> env{"BACKUP_KEEP=2"};
+  ASSERT_EQ(ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code, 0);
+  auto first = backups();
+  ASSERT_TRUE(std::regex_match(first, std::regex("backup_[0-9]{8}\n"))) << first;
+  std::string day = first.substr(0, first.size() - 1);
+  EXPECT_EQ(fingerprint(day), old_);
+  ASSERT_EQ(ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code, 0);
+  EXPECT_EQ(backups(), day + "\n" + day + "_2\n");
+  EXPECT_EQ(fingerprint(day + "_2"), bf_);
+  auto third = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--keep-backup"}, env);
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_NE(third.out.find("dropped old backup " + day + " (BACKUP_KEEP=2)"), std::string::npos) << third.out;
+  EXPECT_EQ(backups(), day + "_2\n" + day + "_3\n");
+  EXPECT_EQ(fingerprint(day + "_3"), old_);
+  EXPECT_EQ(fingerprint("live"), bf_);
+  // BACKUP_KEEP=1: one backup after the next promote.
+  ASSERT_EQ(ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, {"BACKUP_KEEP=1"})
+                .exit_code,
+            0);
+  EXPECT_EQ(backups(), day + "_4\n");
+}
+
+TEST_F(PromoteRunTest, DropSourceRemovesTheSourceAfterVerification) {
+  fill_scenario();
+  auto r = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--drop-source"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto verified = r.out.find("verified 6 months"), dropped = r.out.find("dropped the source bf");
+  ASSERT_NE(verified, std::string::npos) << r.out;
+  ASSERT_NE(dropped, std::string::npos) << r.out;
+  EXPECT_LT(verified, dropped);
+  EXPECT_EQ(fingerprint("live"), bf_);
+  EXPECT_EQ(fingerprint("bf"), "");
+  EXPECT_EQ(partitions_of("bf"), "");
+}
+
+// Tokyo months, not UTC months: a source whose buckets straddle a Tokyo month boundary inside one
+// UTC month becomes two months of live, and one straddling a UTC boundary inside one Tokyo month one.
+TEST_F(PromoteRunTest, TokyoMonthBoundaries) {
+  fill("live", "2025-01-20 00:00:00", 8, 2, 2, 1000);
+  fill("tokyo_split", "2025-01-31 23:00:00", 9, 2, 2, 2000);
+  auto r = ypa({"promote_run", "--from", "tokyo_split", "--to", "live", "--confirm"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fingerprint("live"), fingerprint("tokyo_split"));
+  EXPECT_EQ(partitions_of("live"), "features_wide\t('live',202501)\nfeatures_wide\t('live',202502)\n"
+                                   "price_aligned\t('live',202501)\nprice_aligned\t('live',202502)\n");
+
+  fill("utc_split", "2025-02-01 08:00:00", 9, 2, 2, 3000);
+  auto u = ypa({"promote_run", "--from", "utc_split", "--to", "live", "--confirm"});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(fingerprint("live"), fingerprint("utc_split"));
+  EXPECT_EQ(partitions_of("live"), "features_wide\t('live',202502)\nprice_aligned\t('live',202502)\n");
+  EXPECT_EQ(ypa({"compare_runs", "--base", "utc_split", "--target", "live"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace ypa::testing
