@@ -15,71 +15,13 @@ Prints medians and ratios; --write-docs replaces the section in docs/BENCHMARKS.
 import argparse
 import datetime as dt
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-YPA = os.path.join(ROOT, "build", "ypa")
-WARMUP_DAYS = 10  # 960 buckets of 15 minutes, SPEC §5's default warm-up
-START = dt.date(2025, 1, 1)
-
-
-def sh(cmd, env=None, stdin=None, capture=True):
-    return subprocess.run(cmd, env=env, stdin=stdin, check=True, text=True,
-                          capture_output=capture)
-
-
-def timed(cmd, env, stdin_path=None):
-    """Wall seconds and peak RSS (KiB) of one command, via GNU time."""
-    full = ["/usr/bin/time", "-f", "%e %M"] + cmd
-    stdin = open(stdin_path, "rb") if stdin_path else None
-    try:
-        p = subprocess.run(full, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    finally:
-        if stdin:
-            stdin.close()
-    if p.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
-    seconds, rss = p.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(rss)
-
-
-def stack_env():
-    sh([YPA, "stack", "up"], capture=False)
-    env = dict(os.environ)
-    for line in sh([YPA, "stack", "env"]).stdout.splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].partition("=")
-            env[name] = value
-        elif line.startswith("unset "):
-            env.pop(line.split()[1], None)
-    return env
-
-
-def clickhouse(env, query, **kw):
-    return sh(["clickhouse-client", "--host", env["CLICKHOUSE_HOST"], "--port", env["CLICKHOUSE_PORT"],
-               "--query", query], **kw)
-
-
-def recreate_tables(env, db):
-    clickhouse(env, f"DROP TABLE IF EXISTS {db}.price_aligned")
-    clickhouse(env, f"DROP TABLE IF EXISTS {db}.features_wide")
-    sh([YPA, "init"], env=env)
-
-
-def machine():
-    cpu = "unknown CPU"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = int(open("/proc/meminfo").readline().split()[1]) // (1024 * 1024)
-    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, {platform.system()} {platform.release()}"
+from common import (WARMUP_DAYS, YPA, clickhouse, ensure_dataset, machine, recreate_tables, run_range,
+                    source_copy_sql, stack_env, timed, write_section)
 
 
 def main():
@@ -94,28 +36,9 @@ def main():
 
     env = stack_env()
     db = f"bench_{args.days}d_{args.shops}x{args.iphones}"
-    env["PGDATABASE"] = db
-    env["CLICKHOUSE_DB"] = db
-    first = START + dt.timedelta(days=WARMUP_DAYS)
-    last = first + dt.timedelta(days=args.days - 1)
-
-    exists = sh(["psql", "-XAtq", "-d", "postgres", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
-                env=env).stdout.strip()
-    if not exists:
-        sh(["psql", "-XAtq", "-d", "postgres", "-c", f"CREATE DATABASE {db}"], env=env)
-        sh([YPA, "init", "--source-schema"], env=env)
-        print(f"generating {args.days + WARMUP_DAYS} days into {db} ...", flush=True)
-        sh([YPA, "datagen", "--shops", str(args.shops), "--iphones", str(args.iphones), "--from", str(START),
-            "--to", str(last), "--seed", "1"], env=env, capture=False)
-    sh([YPA, "init"], env=env)
-    source_rows = int(sh(["psql", "-XAtq", "-c",
-                          'SELECT count(*) FROM "AppleStockChecker_purchasingshoppricerecord"'], env=env).stdout)
-
-    # The source rows a run reads: warm-up included, 15 minutes of lookback before it.
-    copy_sql = ("SELECT id, shop_id, iphone_id, price_new, price_grade_a, price_grade_b, recorded_at "
-                "FROM \"AppleStockChecker_purchasingshoppricerecord\" "
-                f"WHERE recorded_at > '{START} 00:00:00+09'::timestamptz - interval '15 minutes' "
-                f"AND recorded_at <= '{last} 23:45:00+09'")
+    source_rows = ensure_dataset(env, args.days, args.shops, args.iphones)
+    first, last = run_range(args.days)
+    copy_sql = source_copy_sql(args.days)
     run_cmd = [YPA, "run_pipeline", "--run-id", "bench", "--from", str(first), "--to", str(last), "--device", "cpu",
                "--batch-days", str(args.batch_days)]
 
@@ -170,12 +93,8 @@ def main():
 
 
 def write_docs(args, header, table):
-    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    title = "## run_pipeline end to end vs the floors"
-    key = f"<!-- pipeline_bench {args.days}d {args.shops}x{args.iphones} batch{args.batch_days} -->"
-    body = "\n".join([
-        key,
+    key = f"pipeline_bench {args.days}d {args.shops}x{args.iphones} batch{args.batch_days}"
+    write_section("run_pipeline end to end vs the floors", PREAMBLE, key, [
         f"### {header}",
         "",
         f"Command: `bench/pipeline_bench.py --days {args.days} --shops {args.shops} --iphones {args.iphones} "
@@ -184,14 +103,7 @@ def write_docs(args, header, table):
         f"measured {dt.date.today()}.",
         "",
         *table,
-        key.replace("<!--", "<!-- end"),
     ])
-    if title not in text:
-        text = text.rstrip() + "\n\n" + title + "\n\n" + PREAMBLE + "\n"
-    pattern = re.compile(re.escape(key) + r".*?" + re.escape(key.replace("<!--", "<!-- end")), re.S)
-    text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
-    open(path, "w").write(text)
-    print(f"wrote {path}")
 
 
 PREAMBLE = """What: `ypa run_pipeline` from PostgreSQL to ClickHouse on a generated dataset, against the floors on the
