@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <ctime>
 
 #include "cli/commands.hpp"
 #include "core/env.hpp"
@@ -55,14 +56,21 @@ pipeline::RunOptions build_options(const Flags& f) {
   o.settings = PipelineSettings::from_env();
   store::validate_run_id(f.run_id, "--run-id");
   o.run_id = f.run_id;
-  if (f.mode == "incremental") throw InputError("--mode incremental: not implemented yet in this version of ypa");
-  if (f.mode != "backfill") throw InputError(fmt::format("--mode '{}': expected backfill or incremental", f.mode));
-  if (f.run_id == "live" && !f.allow_live) {
+  if (f.mode != "backfill" && f.mode != "incremental") {
+    throw InputError(fmt::format("--mode '{}': expected backfill or incremental", f.mode));
+  }
+  o.incremental = f.mode == "incremental";
+  if (f.run_id == "live" && !f.allow_live && !o.incremental) {
     throw InputError("--run-id live is production: write a run and promote_run it, or pass --allow-live");
   }
-  if (f.from.empty() || f.to.empty()) throw InputError("--from and --to are required for a backfill");
   BucketGrid grid(TimeZone(o.settings.time_zone), o.settings.interval_min);
-  o.range = parse_bucket_range(f.from, f.to, grid);
+  if (o.incremental) {
+    if (!f.from.empty()) throw InputError("--from is not used with --mode incremental: --since sets the start");
+    o.range = pipeline::incremental_range(f.to, f.since, grid, std::time(nullptr));
+  } else {
+    if (f.from.empty() || f.to.empty()) throw InputError("--from and --to are required for a backfill");
+    o.range = parse_bucket_range(f.from, f.to, grid);
+  }
   o.batch_days = f.batch_days != 0 ? static_cast<int>(env::parse_int(std::to_string(f.batch_days), "--batch-days", 1, 3660))
                                    : o.settings.batch_days;
   if (!f.steps.empty()) o.steps = pipeline::parse_steps(f.steps);
@@ -107,7 +115,8 @@ void add_run_pipeline_command(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   cmd->add_option("--run-id", f->run_id, "Run to write, ^[A-Za-z0-9_]{1,64}$ (e.g. backfill_v3)")->required();
   cmd->add_option("--from", f->from, "First bucket: YYYY-MM-DD (whole day) or YYYY-MM-DDTHH:MM, zone PIPELINE_TZ");
-  cmd->add_option("--to", f->to, "Last bucket, inclusive, same forms as --from");
+  cmd->add_option("--to", f->to,
+                  "Last bucket, inclusive, same forms as --from (incremental: default the latest closed bucket)");
   cmd->add_option("--device", f->device, "cpu, cuda:N or auto (env PIPELINE_DEVICE, default auto)");
   cmd->add_option("--batch-days", f->batch_days, "Days per PostgreSQL query (env PIPELINE_BATCH_DAYS, default 30)");
   cmd->add_option("--steps", f->steps,

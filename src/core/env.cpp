@@ -62,6 +62,20 @@ std::vector<std::int64_t> parse_int_list(std::string_view text, std::string_view
   return values;
 }
 
+std::int64_t parse_duration(std::string_view text, std::string_view what) {
+  if (text.size() < 2) throw InputError(fmt::format("{}='{}': expected a duration such as 90s, 15m, 2h or 1d", what, text));
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default:
+      throw InputError(fmt::format("{}='{}': expected a duration such as 90s, 15m, 2h or 1d", what, text));
+  }
+  return parse_int(text.substr(0, text.size() - 1), what, 0, 3660LL * 86400 / unit) * unit;
+}
+
 std::int64_t get_int(const char* name, std::int64_t fallback, std::int64_t min, std::int64_t max) {
   auto value = get(name);
   return value ? parse_int(*value, name, min, max) : fallback;

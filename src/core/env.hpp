@@ -22,4 +22,7 @@ double parse_double(std::string_view text, std::string_view what, double min, do
 std::vector<std::int64_t> parse_int_list(std::string_view text, std::string_view what, std::int64_t min,
                                          std::int64_t max);
 
+// A duration such as "90s", "15m", "2h" or "1d" (or "0s") in seconds; `what` names the input in the error.
+std::int64_t parse_duration(std::string_view text, std::string_view what);
+
 }  // namespace ypa::env

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/env.hpp"
 #include "core/errors.hpp"
 
 namespace ypa::pipeline {
@@ -30,6 +31,26 @@ Steps parse_steps(const std::string& text) {
     start = comma + 1;
   }
   return steps;
+}
+
+domain::FeatureParams feature_params(const PipelineSettings& settings) {
+  domain::FeatureParams params;
+  for (int w : settings.window_min) params.window_buckets.push_back(w / settings.interval_min);
+  params.boll_k = settings.boll_k;
+  return params;
+}
+
+BucketRange incremental_range(const std::string& to, const std::string& since, const BucketGrid& grid,
+                              EpochSeconds now) {
+  EpochSeconds span = env::parse_duration(since, "--since");
+  if (span <= 0 || span % grid.interval_sec() != 0) {
+    throw InputError(fmt::format("--since {}: not a multiple of the {}-minute interval", since, grid.interval_min()));
+  }
+  if (!to.empty() && to.size() == 10) {
+    throw InputError(fmt::format("--to {}: incremental runs name one bucket, YYYY-MM-DDTHH:MM", to));
+  }
+  EpochSeconds last = to.empty() ? grid.floor(now) : parse_bucket_range(to, to, grid).last;
+  return {last - span + grid.interval_sec(), last};
 }
 
 int default_warmup_buckets(const PipelineSettings& settings) {

@@ -9,6 +9,7 @@
 #include "core/settings.hpp"
 #include "core/time.hpp"
 #include "domain/align.hpp"
+#include "domain/features.hpp"
 
 namespace ypa::pipeline {
 
@@ -38,7 +39,18 @@ struct RunOptions {
   std::string device = "cpu";
   PipelineSettings settings;
   int warmup_buckets = 0;  // computed before range.first, never written
+  // Incremental (live) mode: continue the run's own feature state instead of a warm-up when the run has
+  // rows before range.first (see run_history.hpp).
+  bool incremental = false;
 };
+
+// Window sizes in buckets and the band factor, from the settings.
+domain::FeatureParams feature_params(const PipelineSettings& settings);
+
+// The buckets an incremental run recomputes: the last `since` (e.g. "2h") ending at `to` (a bucket,
+// YYYY-MM-DDTHH:MM) or, when `to` is empty, at the latest bucket that has begun at `now`.
+BucketRange incremental_range(const std::string& to, const std::string& since, const BucketGrid& grid,
+                              EpochSeconds now);
 
 // Default warm-up: 8 x the largest feature window (SPEC §5).
 int default_warmup_buckets(const PipelineSettings& settings);

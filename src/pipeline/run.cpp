@@ -15,6 +15,7 @@
 #include "pipeline/catalog.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/queue.hpp"
+#include "pipeline/run_history.hpp"
 #include "pipeline/slice_compute.hpp"
 #include "pipeline/slices.hpp"
 #include "pipeline/writer.hpp"
@@ -47,8 +48,9 @@ void require_tables(clickhouse::Client& client, const std::string& database) {
 
 // The run's version: now, or one second past the newest row already in the run (SPEC §7: a write that
 // replaces rows must carry a later inserted_at).
-std::uint32_t choose_inserted_at(clickhouse::Client& client, const std::string& database, const std::string& run_id) {
-  auto latest = client.select_value(store::select_latest_version_sql(database, run_id));
+std::uint32_t choose_inserted_at(clickhouse::Client& client, const std::string& database, const RunOptions& options) {
+  auto latest = client.select_value(
+      store::select_latest_version_sql(database, options.run_id, options.range.first, options.range.last));
   auto now = static_cast<std::uint32_t>(std::time(nullptr));
   std::uint32_t newest = latest ? static_cast<std::uint32_t>(std::stoul(*latest)) : 0;
   return std::max(now, newest + 1);
@@ -69,8 +71,9 @@ bool source_has_rows(postgres::Connection& conn, const postgres::SourceTables& t
 
 }  // namespace
 
-RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_settings,
+RunSummary run_pipeline(const RunOptions& requested, const ClickHouseSettings& ch_settings,
                         const PostgresSettings& pg_settings, bool show_progress) {
+  RunOptions options = requested;
   auto started = std::chrono::steady_clock::now();
   BucketGrid grid(TimeZone(options.settings.time_zone), options.settings.interval_min);
   auto tables = postgres::SourceTables::from_env();
@@ -90,7 +93,14 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
     summary.seconds = seconds_since(started);
     return summary;
   }
-  std::uint32_t inserted_at = choose_inserted_at(writer_client, ch_settings.database, options.run_id);
+  std::uint32_t inserted_at = choose_inserted_at(writer_client, ch_settings.database, options);
+  RunHistory history;
+  if (options.incremental) {
+    history = load_run_history(writer_client, ch_settings.database, options, catalog, feature_params(options.settings));
+    if (history.found) options.warmup_buckets = 0;
+    spdlog::info("incremental: {}", history.found ? "continuing the run's own feature state"
+                                                  : "the run has no earlier rows; warming up from PostgreSQL");
+  }
 
   auto backend = compute::make_cpu_backend();
   summary.device = backend->name();
@@ -175,6 +185,7 @@ RunSummary run_pipeline(const RunOptions& options, const ClickHouseSettings& ch_
   std::exception_ptr compute_error;
   try {
     SliceComputer computer(catalog, options, grid, *backend, stats);
+    if (history.found) computer.seed(std::move(history.iphones), std::move(history.cohorts));
     while (auto item = to_compute.pop()) {
       SliceResult result = item->source.plan.from_postgres
                                ? computer.compute(std::move(item->source))

@@ -28,8 +28,12 @@ SliceComputer::SliceComputer(const Catalog& catalog, const RunOptions& options, 
     }
     cohort_plans_.push_back(std::move(plan));
   }
-  for (int w : options.settings.window_min) feature_params_.window_buckets.push_back(w / options.settings.interval_min);
-  feature_params_.boll_k = options.settings.boll_k;
+  feature_params_ = feature_params(options.settings);
+}
+
+void SliceComputer::seed(compute::FeatureCarry iphones, compute::FeatureCarry cohorts) {
+  iphone_carry_ = std::move(iphones);
+  cohort_carry_ = std::move(cohorts);
 }
 
 SliceResult SliceComputer::compute(SourceSlice&& slice) {

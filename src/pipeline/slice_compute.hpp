@@ -28,6 +28,9 @@ class SliceComputer {
   SliceComputer(const Catalog& catalog, const RunOptions& options, const BucketGrid& grid, compute::Backend& backend,
                 RunStats& stats);
 
+  // Starts the features from a known state (an incremental run continuing its own rows).
+  void seed(compute::FeatureCarry iphones, compute::FeatureCarry cohorts);
+
   // From source records (alignment included).
   SliceResult compute(SourceSlice&& slice);
   // From price_aligned rows of this run read back from ClickHouse.

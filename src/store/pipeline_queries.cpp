@@ -24,11 +24,40 @@ std::string select_price_aligned_sql(const std::string& database, const std::str
       database, run_id, first, last, in_list("iphone_id", iphone_ids), in_list("shop_id", shop_ids));
 }
 
-std::string select_latest_version_sql(const std::string& database, const std::string& run_id) {
+std::string select_latest_version_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                      EpochSeconds last) {
   return fmt::format(
-      "SELECT toUInt32(greatest((SELECT max(inserted_at) FROM {0}.price_aligned WHERE run_id = '{1}'), "
-      "(SELECT max(inserted_at) FROM {0}.features_wide WHERE run_id = '{1}')))",
-      database, run_id);
+      "SELECT toUInt32(greatest("
+      "(SELECT max(inserted_at) FROM {0}.price_aligned WHERE run_id = '{1}' AND bucket >= toDateTime({2}) AND "
+      "bucket <= toDateTime({3})), "
+      "(SELECT max(inserted_at) FROM {0}.features_wide WHERE run_id = '{1}' AND bucket >= toDateTime({2}) AND "
+      "bucket <= toDateTime({3}))))",
+      database, run_id, first, last);
+}
+
+std::string select_mean_history_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                    EpochSeconds last) {
+  return fmt::format(
+      "SELECT scope, toUInt32(bucket) AS b, argMax(mean, inserted_at) AS m FROM {}.features_wide "
+      "WHERE run_id = '{}' AND bucket >= toDateTime({}) AND bucket <= toDateTime({}) GROUP BY scope, bucket",
+      database, run_id, first, last);
+}
+
+std::string select_latest_ema_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                  EpochSeconds last, const std::vector<std::string>& ema_columns) {
+  std::string inner, outer;
+  for (const auto& c : ema_columns) {
+    inner += fmt::format(", argMax({0}, inserted_at) AS v_{0}", c);
+    outer += fmt::format(", argMax(v_{0}, bucket)", c);
+  }
+  return fmt::format(
+      "SELECT scope{} FROM (SELECT scope, bucket{} FROM {}.features_wide WHERE run_id = '{}' AND "
+      "bucket >= toDateTime({}) AND bucket <= toDateTime({}) GROUP BY scope, bucket) GROUP BY scope",
+      outer, inner, database, run_id, first, last);
+}
+
+std::string select_last_bucket_sql(const std::string& database, const std::string& run_id) {
+  return fmt::format("SELECT toUInt32(max(bucket)) FROM {}.features_wide WHERE run_id = '{}'", database, run_id);
 }
 
 std::string select_pipeline_tables_sql(const std::string& database) {

@@ -16,8 +16,22 @@ std::string select_price_aligned_sql(const std::string& database, const std::str
                                      EpochSeconds last, const std::vector<std::int64_t>& iphone_ids,
                                      const std::vector<std::int64_t>& shop_ids);
 
-// One row, one column: the largest inserted_at (Unix seconds) of the run in either table, 0 if none.
-std::string select_latest_version_sql(const std::string& database, const std::string& run_id);
+// One row, one column: the largest inserted_at (Unix seconds) of the run's rows with buckets in
+// [first, last], in either table; 0 if none. Only these rows can be replaced by a write of that range.
+std::string select_latest_version_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                      EpochSeconds last);
+
+// scope, bucket (UInt32), mean of the run's features_wide rows with buckets in [first, last], deduplicated.
+std::string select_mean_history_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                    EpochSeconds last);
+
+// scope, then per column in `ema_columns` that column's value at the scope's latest bucket in
+// [first, last] (deduplicated): the EMA state a series carries into the bucket after `last`.
+std::string select_latest_ema_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                  EpochSeconds last, const std::vector<std::string>& ema_columns);
+
+// One row, one column: the newest bucket (Unix seconds) of the run's features_wide rows, 0 if none.
+std::string select_last_bucket_sql(const std::string& database, const std::string& run_id);
 
 // One row per existing table of the two the pipeline writes.
 std::string select_pipeline_tables_sql(const std::string& database);

@@ -24,6 +24,18 @@ TEST(EnvTest, ParsesIntegerLists) {
   EXPECT_THROW(env::parse_int_list("120,", "W", 1, 10000), InputError);
 }
 
+TEST(EnvTest, ParsesDurations) {
+  EXPECT_EQ(env::parse_duration("90s", "D"), 90);
+  EXPECT_EQ(env::parse_duration("15m", "D"), 900);
+  EXPECT_EQ(env::parse_duration("2h", "D"), 7200);
+  EXPECT_EQ(env::parse_duration("1d", "D"), 86400);
+  EXPECT_EQ(env::parse_duration("0s", "D"), 0);
+  EXPECT_THROW(env::parse_duration("2", "D"), InputError);
+  EXPECT_THROW(env::parse_duration("h", "D"), InputError);
+  EXPECT_THROW(env::parse_duration("-2h", "D"), InputError);
+  EXPECT_THROW(env::parse_duration("2w", "D"), InputError);
+}
+
 TEST(EnvTest, MalformedVariableIsNamedInTheError) {
   ::setenv("PIPELINE_INTERVAL_MIN", "fifteen", 1);
   try {
