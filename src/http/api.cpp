@@ -1,0 +1,530 @@
+#include "http/api.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "clickhouse/errors.hpp"
+#include "http/form.hpp"
+#include "http/jwt.hpp"
+#include "store/api_queries.hpp"
+#include "store/runs.hpp"
+
+namespace ypa::http {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A chart query returns every matching point; past this many the caller must narrow the filters.
+constexpr std::uint64_t kMaxPoints = 100000;
+constexpr std::size_t kMaxCacheEntries = 4096;
+// SPEC §10: a bucket is final once it is five minutes old.
+constexpr EpochSeconds kFinalAfter = 300;
+constexpr const char* kUnavailable = "Service temporarily unavailable, try again later.";
+
+Response json_response(int status, const Json& body) { return Response{status, render_json(body), "application/json", {}}; }
+
+Response detail(int status, std::string_view message) { return json_response(status, Json{{"detail", message}}); }
+
+Json number_or_null(const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
+
+Json finite(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+// "iphone:42" -> 42; a scope whose id is not a number is shown as the text after the prefix.
+Json scope_id(const std::string& scope, std::size_t prefix) {
+  std::string_view id = std::string_view(scope).substr(std::min(prefix, scope.size()));
+  if (!id.empty() && id.size() <= 9 && id.find_first_not_of("0123456789") == std::string_view::npos) {
+    return std::stoll(std::string(id));
+  }
+  return std::string(id);
+}
+
+Response validation_failed(const FormErrors& e) { return json_response(400, e.to_json()); }
+
+Json paginated(const std::string& base, const QueryParams& q, const PageRequest& page, std::uint64_t count,
+               Json results) {
+  auto next = next_link(base, q, page, count);
+  auto previous = previous_link(base, q, page);
+  return Json{{"count", count},
+              {"next", next ? Json(*next) : Json(nullptr)},
+              {"previous", previous ? Json(*previous) : Json(nullptr)},
+              {"results", std::move(results)}};
+}
+
+std::vector<std::string> prefixed(const char* prefix, const std::vector<std::uint32_t>& ids) {
+  std::vector<std::string> out;
+  for (auto id : ids) out.push_back(fmt::format("{}{}", prefix, id));
+  return out;
+}
+
+std::vector<std::string> prefixed(const char* prefix, const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) out.push_back(prefix + v);
+  return out;
+}
+
+store::BarQuery bar_query(store::BarKind kind, const QueryParams& q, const TimeZone& zone, FormErrors& e) {
+  store::BarQuery bq;
+  bq.kind = kind;
+  bq.run_id = run_id_param(q, e);
+  if (kind == store::BarKind::kIphone) {
+    if (auto ids = number_filter(q, "iphone", e)) bq.scope_in.push_back(prefixed("iphone:", *ids));
+    if (auto ids = number_in_filter(q, "iphone__in", e)) bq.scope_in.push_back(prefixed("iphone:", *ids));
+  } else {
+    if (auto slug = char_filter(q, "cohort__slug", e)) bq.scope_in.push_back({"cohort:" + *slug});
+    if (auto slugs = char_in_filter(q, "cohort__slug__in", e)) bq.scope_in.push_back(prefixed("cohort:", *slugs));
+  }
+  bq.bucket = bucket_bounds(q, "bucket__gte", "bucket__lte", zone, e);
+  return bq;
+}
+
+store::FeatureQuery feature_query(const QueryParams& q, const TimeZone& zone, const std::vector<std::string>& names,
+                                  FormErrors& e) {
+  store::FeatureQuery fq;
+  fq.run_id = run_id_param(q, e);
+  if (auto scope = char_filter(q, "scope", e)) fq.scope_in.push_back({*scope});
+  if (auto scopes = char_in_filter(q, "scope__in", e)) fq.scope_in.push_back(*scopes);
+  auto name = choice_filter(q, "name", names, e);
+  auto name_in = choice_in_filter(q, "name__in", names, e);
+  for (const auto& n : names) {
+    if (name && *name != n) continue;
+    if (name_in && std::find(name_in->begin(), name_in->end(), n) == name_in->end()) continue;
+    fq.names.push_back(n);
+  }
+  fq.bucket = bucket_bounds(q, "bucket__gte", "bucket__lte", zone, e);
+  return fq;
+}
+
+store::PriceQuery price_query(const QueryParams& q, const TimeZone& zone, FormErrors& e) {
+  store::PriceQuery pq;
+  pq.run_id = run_id_param(q, e);
+  if (auto ids = number_filter(q, "shop", e)) pq.shop_in.push_back(*ids);
+  if (auto ids = number_in_filter(q, "shop__in", e)) pq.shop_in.push_back(*ids);
+  if (auto ids = number_filter(q, "iphone", e)) pq.iphone_in.push_back(*ids);
+  if (auto ids = number_in_filter(q, "iphone__in", e)) pq.iphone_in.push_back(*ids);
+  pq.bucket = bucket_bounds(q, "Timestamp_Time__gte", "Timestamp_Time__lte", zone, e);
+  return pq;
+}
+
+std::vector<store::OrderTerm> order_of(const QueryParams& q, store::ApiTable table,
+                                       std::vector<store::OrderTerm> fallback) {
+  return ordering_param(q, store::order_fields(table), fallback);
+}
+
+}  // namespace
+
+std::string render_json(const nlohmann::ordered_json& value) {
+  return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metrics)
+    : config_(std::move(config)),
+      pool_(pool),
+      names_(names),
+      metrics_(metrics),
+      zone_(config_.pipeline.time_zone),
+      feature_names_(store::feature_names(config_.pipeline.window_min)) {
+  routes_ = {
+      {"/api/overall-bars/", {&Api::overall_bars, true, true}},
+      {"/api/overall-bars/points/", {&Api::overall_points, true, true}},
+      {"/api/cohort-bars/", {&Api::cohort_bars, true, true}},
+      {"/api/cohort-bars/points/", {&Api::cohort_points, true, true}},
+      {"/api/features/", {&Api::features, true, true}},
+      {"/api/features/points/", {&Api::feature_points, true, true}},
+      {"/api/purchasing-time-analyses/", {&Api::prices, true, true}},
+      {"/api/purchasing-time-analyses/compact/", {&Api::prices_compact, true, true}},
+      {"/api/runs/", {&Api::runs, true, true}},
+      {"/api/schema/", {&Api::schema_doc, false, false}},
+      {"/healthz", {&Api::healthz, false, false}},
+      {"/readyz", {&Api::readyz, false, false}},
+      {"/metrics", {&Api::metrics, false, false}},
+  };
+  schema_ = openapi_document(feature_names_);
+}
+
+std::string Api::endpoint_of(const std::string& path) const {
+  return routes_.count(path) ? path : std::string("unmatched");
+}
+
+Response Api::handle(const Request& request) {
+  auto it = routes_.find(request.path);
+  if (it == routes_.end()) {
+    // Django's APPEND_SLASH: a known path without its trailing slash is redirected, query kept.
+    if (!request.path.empty() && request.path.back() != '/' && routes_.count(request.path + "/")) {
+      Response r{301, "", "text/html; charset=utf-8", {}};
+      r.headers.emplace_back("Location",
+                             request.path + "/" + (request.raw_query.empty() ? "" : "?" + request.raw_query));
+      return r;
+    }
+    return detail(404, "Not found.");
+  }
+  return dispatch(it->second, request);
+}
+
+Response Api::dispatch(const Route& route, const Request& request) {
+  if (route.needs_auth && config_.auth) {
+    auto outcome = authenticate_bearer(request.authorization, config_.jwt_secret,
+                                       std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+    if (outcome.kind != AuthOutcome::Kind::kAuthenticated) {
+      Response r = outcome.kind == AuthOutcome::Kind::kRejected
+                       ? json_response(401, outcome.body)
+                       : detail(401, "Authentication credentials were not provided.");
+      r.headers.emplace_back("WWW-Authenticate", std::string(kWwwAuthenticate));
+      return r;
+    }
+  }
+  if (request.method == "OPTIONS") {
+    Response r = json_response(200, Json{{"name", request.path}, {"renders", {"application/json"}}});
+    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+    return r;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    Response r = detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
+    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+    return r;
+  }
+  std::string key;
+  if (route.cacheable && config_.cache_ms > 0) {
+    key = request.host + "\n" + request.path + "?" + request.raw_query;
+    if (auto hit = cached(key)) {
+      metrics_.cache(true);
+      return *hit;
+    }
+    metrics_.cache(false);
+  }
+  Call call{request, QueryParams::parse(request.raw_query), "http://" + request.host + request.path,
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count()};
+  try {
+    Response r = (this->*route.handler)(call);
+    if (!key.empty() && r.status == 200) remember(key, r);
+    return r;
+  } catch (const clickhouse::ServerError& e) {
+    metrics_.clickhouse_error("server");
+    spdlog::warn("{} {}: ClickHouse: {}", request.method, request.path, e.what());
+    return detail(503, kUnavailable);
+  } catch (const UnavailableError& e) {
+    metrics_.clickhouse_error("unavailable");
+    spdlog::warn("{} {}: {}", request.method, request.path, e.what());
+    return detail(503, kUnavailable);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", request.method, request.path, e.what());
+    return json_response(500, Json{{"error", "Server Error (500)"}});
+  }
+}
+
+std::optional<Response> Api::cached(const std::string& key) {
+  std::lock_guard lock(cache_mutex_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  if (it->second.expires < std::chrono::steady_clock::now()) {
+    cache_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.response;
+}
+
+void Api::remember(const std::string& key, const Response& response) {
+  std::lock_guard lock(cache_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (cache_.size() >= kMaxCacheEntries) {
+    std::erase_if(cache_, [&](const auto& entry) { return entry.second.expires < now; });
+    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+  }
+  cache_[key] = CacheEntry{now + std::chrono::milliseconds(config_.cache_ms), response};
+}
+
+Response Api::overall_bars(const Call& c) {
+  FormErrors e;
+  auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kOverallBars, {{"bucket", false}, {"iphone", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::BarRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_bars(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_bars(ch, config_.database, q, page.limit, page.offset);
+  });
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
+                           {"iphone", scope_id(r.scope, 7)},
+                           {"mean", finite(r.mean)},
+                           {"median", finite(r.median)},
+                           {"std", number_or_null(r.std)},
+                           {"shop_count", r.shop_count},
+                           {"dispersion", number_or_null(r.dispersion)},
+                           {"is_final", r.bucket <= c.now - kFinalAfter},
+                           {"updated_at", format_iso(r.inserted_at, zone_)}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
+Response Api::overall_points(const Call& c) {
+  FormErrors e;
+  auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  std::vector<store::BarRow> rows;
+  pool_.run([&](clickhouse::Client& ch) { rows = store::select_bars(ch, config_.database, q, kMaxPoints + 1, 0); });
+  if (rows.size() > kMaxPoints) {
+    return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
+  }
+  Json bucket = Json::array(), iphone = Json::array(), mean = Json::array(), median = Json::array(),
+       std_dev = Json::array(), shops = Json::array(), dispersion = Json::array();
+  for (const auto& r : rows) {
+    bucket.push_back(format_iso(r.bucket, zone_));
+    iphone.push_back(scope_id(r.scope, 7));
+    mean.push_back(finite(r.mean));
+    median.push_back(finite(r.median));
+    std_dev.push_back(number_or_null(r.std));
+    shops.push_back(r.shop_count);
+    dispersion.push_back(number_or_null(r.dispersion));
+  }
+  return json_response(200, Json{{"count", rows.size()},
+                                 {"bucket", std::move(bucket)},
+                                 {"iphone", std::move(iphone)},
+                                 {"mean", std::move(mean)},
+                                 {"median", std::move(median)},
+                                 {"std", std::move(std_dev)},
+                                 {"shop_count", std::move(shops)},
+                                 {"dispersion", std::move(dispersion)}});
+}
+
+Response Api::cohort_bars(const Call& c) {
+  FormErrors e;
+  auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kCohortBars, {{"bucket", false}, {"cohort", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::BarRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_bars(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_bars(ch, config_.database, q, page.limit, page.offset);
+  });
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
+                           {"cohort", r.scope.substr(std::min<std::size_t>(7, r.scope.size()))},
+                           {"mean", finite(r.mean)},
+                           {"median", finite(r.median)},
+                           {"std", number_or_null(r.std)},
+                           {"n_models", r.n_models},
+                           {"shop_count_agg", r.shop_count},
+                           {"dispersion", number_or_null(r.dispersion)},
+                           {"is_final", r.bucket <= c.now - kFinalAfter},
+                           {"updated_at", format_iso(r.inserted_at, zone_)}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
+Response Api::cohort_points(const Call& c) {
+  FormErrors e;
+  auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  std::vector<store::BarRow> rows;
+  pool_.run([&](clickhouse::Client& ch) { rows = store::select_bars(ch, config_.database, q, kMaxPoints + 1, 0); });
+  if (rows.size() > kMaxPoints) {
+    return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
+  }
+  Json bucket = Json::array(), cohort = Json::array(), mean = Json::array(), median = Json::array(),
+       std_dev = Json::array(), models = Json::array(), shops = Json::array(), dispersion = Json::array();
+  for (const auto& r : rows) {
+    bucket.push_back(format_iso(r.bucket, zone_));
+    cohort.push_back(r.scope.substr(std::min<std::size_t>(7, r.scope.size())));
+    mean.push_back(finite(r.mean));
+    median.push_back(finite(r.median));
+    std_dev.push_back(number_or_null(r.std));
+    models.push_back(r.n_models);
+    shops.push_back(r.shop_count);
+    dispersion.push_back(number_or_null(r.dispersion));
+  }
+  return json_response(200, Json{{"count", rows.size()},
+                                 {"bucket", std::move(bucket)},
+                                 {"cohort", std::move(cohort)},
+                                 {"mean", std::move(mean)},
+                                 {"median", std::move(median)},
+                                 {"std", std::move(std_dev)},
+                                 {"n_models", std::move(models)},
+                                 {"shop_count_agg", std::move(shops)},
+                                 {"dispersion", std::move(dispersion)}});
+}
+
+Response Api::features(const Call& c) {
+  FormErrors e;
+  auto q = feature_query(c.params, zone_, feature_names_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kFeatures, {{"bucket", false}, {"scope", false}, {"name", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::FeatureRow> rows;
+  if (!q.names.empty()) {
+    pool_.run([&](clickhouse::Client& ch) {
+      count = store::count_features(ch, config_.database, q);
+      if (count > 0 && page.offset <= count) {
+        rows = store::select_features(ch, config_.database, q, page.limit, page.offset);
+      }
+    });
+  }
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
+                           {"scope", r.scope},
+                           {"name", r.name},
+                           {"value", number_or_null(r.value)},
+                           {"version", q.run_id},
+                           {"is_final", r.bucket <= c.now - kFinalAfter}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
+Response Api::feature_points(const Call& c) {
+  FormErrors e;
+  auto q = feature_query(c.params, zone_, feature_names_, e);
+  if (!e.empty()) return validation_failed(e);
+  std::vector<store::FeatureRow> rows;
+  if (!q.names.empty()) {
+    pool_.run(
+        [&](clickhouse::Client& ch) { rows = store::select_features(ch, config_.database, q, kMaxPoints + 1, 0); });
+  }
+  if (rows.size() > kMaxPoints) {
+    return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
+  }
+  Json bucket = Json::array(), scope = Json::array(), name = Json::array(), value = Json::array();
+  for (const auto& r : rows) {
+    bucket.push_back(format_iso(r.bucket, zone_));
+    scope.push_back(r.scope);
+    name.push_back(r.name);
+    value.push_back(number_or_null(r.value));
+  }
+  return json_response(200, Json{{"count", rows.size()},
+                                 {"version", q.run_id},
+                                 {"bucket", std::move(bucket)},
+                                 {"scope", std::move(scope)},
+                                 {"name", std::move(name)},
+                                 {"value", std::move(value)}});
+}
+
+Response Api::prices(const Call& c) {
+  FormErrors e;
+  auto q = price_query(c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kPrices, {{"Timestamp_Time", true}, {"shop", false}, {"iphone", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::PriceRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_prices(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_prices(ch, config_.database, q, page.limit, page.offset);
+  });
+  std::vector<std::uint32_t> shop_ids, iphone_ids;
+  for (const auto& r : rows) {
+    shop_ids.push_back(r.shop_id);
+    iphone_ids.push_back(r.iphone_id);
+  }
+  std::shared_ptr<const store::NameCatalog> names;
+  if (!rows.empty()) {
+    if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for shop and iPhone names");
+    names = names_->get(shop_ids, iphone_ids);
+  }
+  auto opt = [](const std::optional<std::uint32_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    auto shop = names->shops.find(r.shop_id);
+    auto iphone = names->iphones.find(r.iphone_id);
+    bool known = iphone != names->iphones.end();
+    results.push_back(Json{
+        {"shop", Json{{"id", r.shop_id}, {"name", shop != names->shops.end() ? Json(shop->second) : Json(nullptr)}}},
+        {"iphone", Json{{"id", r.iphone_id},
+                        {"part_number", known ? Json(iphone->second.part_number) : Json(nullptr)},
+                        {"model_name", known ? Json(iphone->second.model_name) : Json(nullptr)},
+                        {"capacity_gb", known ? Json(iphone->second.capacity_gb) : Json(nullptr)},
+                        {"color", known ? Json(iphone->second.color) : Json(nullptr)}}},
+        {"prices", Json{{"new", r.price_new}, {"a", opt(r.price_a)}, {"b", opt(r.price_b)}}},
+        {"timestamps", Json{{"bucket", format_iso(r.bucket, zone_)},
+                            {"record_time", format_iso(r.record_time, zone_)},
+                            {"alignment_diff_sec", r.alignment_diff_sec}}}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
+Response Api::prices_compact(const Call& c) {
+  FormErrors e;
+  auto q = price_query(c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kPrices, {{"Timestamp_Time", true}, {"shop", false}, {"iphone", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::PriceRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_prices(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_prices(ch, config_.database, q, page.limit, page.offset);
+  });
+  std::vector<std::uint32_t> shop_ids, iphone_ids;
+  for (const auto& r : rows) {
+    shop_ids.push_back(r.shop_id);
+    iphone_ids.push_back(r.iphone_id);
+  }
+  std::shared_ptr<const store::NameCatalog> names;
+  if (!rows.empty()) {
+    if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for shop and iPhone names");
+    names = names_->get(shop_ids, iphone_ids);
+  }
+  auto opt = [](const std::optional<std::uint32_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    auto shop = names->shops.find(r.shop_id);
+    auto iphone = names->iphones.find(r.iphone_id);
+    results.push_back(Json{
+        {"bucket", format_iso(r.bucket, zone_)},
+        {"shop_id", r.shop_id},
+        {"shop_name", shop != names->shops.end() ? Json(shop->second) : Json(nullptr)},
+        {"iphone_id", r.iphone_id},
+        {"part_number", iphone != names->iphones.end() ? Json(iphone->second.part_number) : Json(nullptr)},
+        {"price_new", r.price_new},
+        {"price_a", opt(r.price_a)},
+        {"price_b", opt(r.price_b)}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
+Response Api::runs(const Call& c) {
+  auto page = page_param(c.params);
+  nlohmann::json all;
+  pool_.run([&](clickhouse::Client& ch) {
+    store::RunStore store(ch, config_.database, config_.pipeline);
+    all = store::runs_json(store.list_runs(), zone_);
+  });
+  Json results = Json::array();
+  for (std::uint64_t i = page.offset; i < all.size() && i < page.offset + page.limit; ++i) {
+    results.push_back(Json::parse(all[i].dump()));
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, all.size(), std::move(results)));
+}
+
+Response Api::healthz(const Call&) { return json_response(200, Json{{"status", "ok"}}); }
+
+Response Api::readyz(const Call&) {
+  if (pool_.ping()) return json_response(200, Json{{"status", "ready"}, {"clickhouse", "ok"}});
+  metrics_.clickhouse_error("unavailable");
+  return json_response(503, Json{{"detail", "ClickHouse is unreachable."}, {"clickhouse", "unreachable"}});
+}
+
+Response Api::metrics(const Call&) {
+  return Response{200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4; charset=utf-8", {}};
+}
+
+Response Api::schema_doc(const Call&) {
+  return Response{200, render_json(schema_), "application/vnd.oai.openapi+json", {}};
+}
+
+}  // namespace ypa::http

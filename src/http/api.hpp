@@ -1,0 +1,115 @@
+// The REST API of SPEC §10 as a function from request to response, independent of the HTTP server:
+// routing, authentication, parameter validation, the response cache and JSON rendering. Data comes
+// from store/ through the connection pool.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/settings.hpp"
+#include "core/time.hpp"
+#include "http/metrics.hpp"
+#include "http/names.hpp"
+#include "http/pool.hpp"
+#include "http/query_string.hpp"
+
+namespace ypa::http {
+
+struct Request {
+  std::string method = "GET";
+  std::string path;       // decoded, without the query
+  std::string raw_query;  // as sent, without '?'
+  std::string host;       // the Host header (or the listen address)
+  std::optional<std::string> authorization;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct ApiConfig {
+  std::string database;
+  PipelineSettings pipeline;
+  bool auth = true;
+  std::string jwt_secret;
+  int cache_ms = 1000;
+};
+
+// Compact, UTF-8 (invalid bytes replaced), NaN and infinities as null: DRF's JSONRenderer output.
+std::string render_json(const nlohmann::ordered_json& value);
+
+class Api {
+ public:
+  // `names` may be null: purchasing-time-analyses then answer 503.
+  Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metrics);
+
+  Response handle(const Request& request);
+  // The route template for metrics ("/api/overall-bars/", "unmatched" for unknown paths).
+  std::string endpoint_of(const std::string& path) const;
+  // The OpenAPI 3 document served at /api/schema/.
+  const nlohmann::ordered_json& schema() const { return schema_; }
+
+ private:
+  struct Call {
+    const Request& request;
+    QueryParams params;
+    std::string base_url;  // http://host/path, for pagination links
+    EpochSeconds now;
+  };
+  using Handler = Response (Api::*)(const Call&);
+  struct Route {
+    Handler handler;
+    bool needs_auth;
+    bool cacheable;
+  };
+
+  Response dispatch(const Route& route, const Request& request);
+  Response overall_bars(const Call& c);
+  Response overall_points(const Call& c);
+  Response cohort_bars(const Call& c);
+  Response cohort_points(const Call& c);
+  Response features(const Call& c);
+  Response feature_points(const Call& c);
+  Response prices(const Call& c);
+  Response prices_compact(const Call& c);
+  Response runs(const Call& c);
+  Response healthz(const Call& c);
+  Response readyz(const Call& c);
+  Response metrics(const Call& c);
+  Response schema_doc(const Call& c);
+
+  std::optional<Response> cached(const std::string& key);
+  void remember(const std::string& key, const Response& response);
+
+  ApiConfig config_;
+  ClickHousePool& pool_;
+  NameCache* names_;
+  Metrics& metrics_;
+  TimeZone zone_;
+  std::vector<std::string> feature_names_;
+  std::map<std::string, Route, std::less<>> routes_;
+  nlohmann::ordered_json schema_;
+
+  struct CacheEntry {
+    std::chrono::steady_clock::time_point expires;
+    Response response;
+  };
+  std::mutex cache_mutex_;
+  std::map<std::string, CacheEntry, std::less<>> cache_;
+};
+
+// The OpenAPI document for the endpoints above (openapi.cpp).
+nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_names);
+
+}  // namespace ypa::http

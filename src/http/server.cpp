@@ -1,0 +1,102 @@
+#include "http/server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "core/errors.hpp"
+#include "http/api.hpp"
+#include "postgres/source_schema.hpp"
+
+namespace ypa::http {
+namespace {
+
+std::atomic<httplib::Server*> g_server{nullptr};
+
+extern "C" void stop_on_signal(int) {
+  if (auto* s = g_server.load()) s->stop();
+}
+
+}  // namespace
+
+void serve(const ServeOptions& o) {
+  if (!o.auth && !is_loopback(o.api.host)) {
+    throw InputError(fmt::format("--no-auth: authentication may only be switched off on a loopback address, not {}",
+                                 o.api.host));
+  }
+  if (o.auth && o.api.jwt_secret.empty()) {
+    throw InputError("API_JWT_SECRET: not set; it must hold the Django SECRET_KEY that signs the access tokens "
+                     "(or use --no-auth on a loopback address)");
+  }
+  auto client_options = clickhouse::ClientOptions::from_settings(o.clickhouse);
+  client_options.connect_timeout = std::chrono::milliseconds(o.api.connect_timeout_ms);
+  client_options.io_timeout = std::chrono::milliseconds(o.api.query_timeout_ms);
+  ClickHousePool pool(client_options, PoolOptions{static_cast<std::size_t>(o.api.pool_size),
+                                                  std::chrono::milliseconds(o.api.pool_wait_ms),
+                                                  std::chrono::milliseconds(10000)});
+  NameCache names(o.postgres_conninfo, postgres::SourceTables::from_env(), std::chrono::seconds(o.api.names_ttl_s));
+  Metrics metrics;
+  Api api(ApiConfig{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms}, pool, &names,
+          metrics);
+
+  httplib::Server server;
+  const int threads = o.api.threads;
+  // httplib takes ownership of the queue it gets from this factory (its interface needs a raw pointer).
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  server.set_keep_alive_max_count(100000);
+  server.set_keep_alive_timeout(5);
+  server.set_read_timeout(5, 0);
+  server.set_write_timeout(5, 0);
+  server.set_payload_max_length(64 * 1024);
+  const std::string listen_host = o.api.listen();
+  auto handler = [&](const httplib::Request& req, httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
+    Request r;
+    r.method = req.method;
+    r.path = req.path;
+    auto q = req.target.find('?');
+    r.raw_query = q == std::string::npos ? "" : req.target.substr(q + 1);
+    r.host = req.has_header("Host") ? req.get_header_value("Host") : listen_host;
+    if (req.has_header("Authorization")) r.authorization = req.get_header_value("Authorization");
+    Response out = api.handle(r);
+    res.status = out.status;
+    for (const auto& [name, value] : out.headers) res.set_header(name, value);
+    res.set_header("Vary", "Accept, Authorization");
+    res.set_content(std::move(out.body), out.content_type);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.observe(api.endpoint_of(r.path), out.status, seconds);
+  };
+  for (const char* pattern : {".*"}) {
+    server.Get(pattern, handler);
+    server.Post(pattern, handler);
+    server.Put(pattern, handler);
+    server.Patch(pattern, handler);
+    server.Delete(pattern, handler);
+    server.Options(pattern, handler);
+  }
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(R"js({"error":"Server Error (500)"})js", "application/json");
+  });
+
+  if (!server.bind_to_port(o.api.host, o.api.port)) {
+    throw UnavailableError(fmt::format("--listen: cannot listen on {} (address in use or not local)", o.api.listen()));
+  }
+  g_server.store(&server);
+  std::signal(SIGINT, stop_on_signal);
+  std::signal(SIGTERM, stop_on_signal);
+  std::printf("ypa serve: listening on http://%s (ClickHouse %s:%u/%s, auth %s)\n", o.api.listen().c_str(),
+              o.clickhouse.host.c_str(), static_cast<unsigned>(o.clickhouse.port), o.clickhouse.database.c_str(),
+              o.auth ? "on" : "off");
+  std::fflush(stdout);
+  server.listen_after_bind();
+  g_server.store(nullptr);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+}  // namespace ypa::http

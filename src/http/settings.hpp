@@ -1,0 +1,32 @@
+// Settings of `ypa serve` (SPEC §11: API_JWT_SECRET, API_LISTEN) and the API's own tuning variables.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ypa::http {
+
+struct ApiSettings {
+  std::string host = "127.0.0.1";  // API_LISTEN host:port
+  std::uint16_t port = 8000;
+  std::string jwt_secret;             // API_JWT_SECRET: the Django SECRET_KEY simplejwt signs with
+  int threads = 128;                  // API_THREADS: connections served at once (keep-alive holds one)
+  int pool_size = 16;                 // API_POOL_SIZE: ClickHouse connections at most
+  int pool_wait_ms = 2000;            // API_POOL_WAIT_MS: longest wait for a free connection
+  int connect_timeout_ms = 1000;      // API_CH_CONNECT_TIMEOUT_MS
+  int query_timeout_ms = 5000;        // API_CH_QUERY_TIMEOUT_MS: no progress for this long fails a query
+  int cache_ms = 1000;                // API_CACHE_MS: lifetime of cached 200 responses, 0 switches it off
+  int names_ttl_s = 60;               // API_NAMES_TTL_S: lifetime of the shop and iPhone names
+
+  // Reads the variables above; InputError naming the first malformed one.
+  static ApiSettings from_env();
+  // "host:port", "[::1]:port" or ":port"; InputError naming `what` when malformed.
+  void set_listen(std::string_view listen, std::string_view what);
+  std::string listen() const;
+};
+
+// 127.0.0.0/8, ::1 and "localhost": the only addresses `--no-auth` may listen on.
+bool is_loopback(std::string_view host);
+
+}  // namespace ypa::http

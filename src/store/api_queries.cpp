@@ -1,0 +1,269 @@
+#include "store/api_queries.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+
+#include "clickhouse/client.hpp"
+#include "store/sql_text.hpp"
+
+namespace ypa::store {
+namespace {
+
+// API ordering names -> SQL expressions, per kind of query.
+const std::map<std::string, std::string, std::less<>>& order_expressions(ApiTable table) {
+  static const std::map<std::string, std::string, std::less<>> overall{
+      {"bucket", "bucket"},         {"iphone", "toUInt32OrZero(substring(scope, 8))"},
+      {"mean", "mean"},             {"median", "median"},
+      {"std", "std"},               {"shop_count", "shop_count"},
+      {"dispersion", "dispersion"}, {"updated_at", "inserted_at"}};
+  static const std::map<std::string, std::string, std::less<>> cohort{
+      {"bucket", "bucket"},         {"cohort", "scope"},       {"mean", "mean"},
+      {"median", "median"},         {"std", "std"},            {"n_models", "n_models"},
+      {"shop_count_agg", "shop_count"}, {"dispersion", "dispersion"}, {"updated_at", "inserted_at"}};
+  static const std::map<std::string, std::string, std::less<>> features{
+      {"bucket", "bucket"}, {"scope", "scope"}, {"name", "name"}, {"value", "value"}};
+  static const std::map<std::string, std::string, std::less<>> prices{
+      {"Timestamp_Time", "bucket"},       {"shop", "shop_id"},          {"iphone", "iphone_id"},
+      {"price_new", "price_new"},         {"price_a", "price_a"},       {"price_b", "price_b"},
+      {"alignment_diff_sec", "alignment_diff_sec"}, {"record_time", "record_time"}};
+  switch (table) {
+    case ApiTable::kOverallBars:
+      return overall;
+    case ApiTable::kCohortBars:
+      return cohort;
+    case ApiTable::kFeatures:
+      return features;
+    case ApiTable::kPrices:
+      break;
+  }
+  return prices;
+}
+
+// The requested terms, then the row key so that pages never overlap or skip rows with equal values.
+std::string order_by(ApiTable table, const std::vector<OrderTerm>& terms, const char* key) {
+  const auto& exprs = order_expressions(table);
+  std::vector<std::string> parts;
+  for (const auto& t : terms) {
+    auto it = exprs.find(t.field);
+    if (it == exprs.end()) throw clickhouse::UsageError("unknown ordering field " + t.field);
+    parts.push_back(it->second + (t.descending ? " DESC" : " ASC"));
+  }
+  parts.emplace_back(key);
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+void add_bucket_bounds(std::vector<std::string>& where, const BucketBounds& b) {
+  if (b.gte) where.push_back(fmt::format("bucket >= toDateTime({})", *b.gte));
+  if (b.lte) where.push_back(fmt::format("bucket <= toDateTime({})", *b.lte));
+}
+
+void add_string_in(std::vector<std::string>& where, const char* column,
+                   const std::vector<std::vector<std::string>>& filters) {
+  for (const auto& values : filters) {
+    if (values.empty()) {
+      where.emplace_back("0");
+      continue;
+    }
+    std::vector<std::string> literals;
+    for (const auto& v : values) literals.push_back(string_literal(v));
+    where.push_back(fmt::format("{} IN ({})", column, fmt::join(literals, ", ")));
+  }
+}
+
+void add_number_in(std::vector<std::string>& where, const char* column,
+                   const std::vector<std::vector<std::uint32_t>>& filters) {
+  for (const auto& values : filters) {
+    where.push_back(values.empty() ? std::string("0") : fmt::format("{} IN ({})", column, fmt::join(values, ", ")));
+  }
+}
+
+std::string bar_where(const BarQuery& q) {
+  std::vector<std::string> where{"run_id = " + string_literal(q.run_id),
+                                 q.kind == BarKind::kIphone ? "scope LIKE 'iphone:%'" : "scope LIKE 'cohort:%'"};
+  add_string_in(where, "scope", q.scope_in);
+  add_bucket_bounds(where, q.bucket);
+  return fmt::format("{}", fmt::join(where, " AND "));
+}
+
+std::string feature_where(const FeatureQuery& q) {
+  std::vector<std::string> where{"run_id = " + string_literal(q.run_id)};
+  add_string_in(where, "scope", q.scope_in);
+  add_bucket_bounds(where, q.bucket);
+  return fmt::format("{}", fmt::join(where, " AND "));
+}
+
+std::string price_where(const PriceQuery& q) {
+  std::vector<std::string> where{"run_id = " + string_literal(q.run_id)};
+  add_number_in(where, "shop_id", q.shop_in);
+  add_number_in(where, "iphone_id", q.iphone_in);
+  add_bucket_bounds(where, q.bucket);
+  return fmt::format("{}", fmt::join(where, " AND "));
+}
+
+std::string limit_clause(std::uint64_t limit, std::uint64_t offset) {
+  return fmt::format("LIMIT {}, {}", offset, limit);
+}
+
+std::optional<double> nullable_double(const clickhouse::Column& c, std::size_t row) {
+  if (c.is_null(row)) return std::nullopt;
+  return c.as<clickhouse::ColumnNullable>().nested().as<clickhouse::ColumnFloat64>()[row];
+}
+
+std::optional<std::uint32_t> nullable_u32(const clickhouse::Column& c, std::size_t row) {
+  if (c.is_null(row)) return std::nullopt;
+  return c.as<clickhouse::ColumnNullable>().nested().as<clickhouse::ColumnUInt32>()[row];
+}
+
+std::uint64_t select_count(clickhouse::Client& client, const std::string& sql) {
+  std::uint64_t n = 0;
+  client.select(sql, [&](const clickhouse::Block& b) { n = b.column(0).as<clickhouse::ColumnUInt64>()[0]; });
+  return n;
+}
+
+}  // namespace
+
+const std::vector<std::string>& order_fields(ApiTable table) {
+  static const std::vector<std::string> overall{"bucket", "iphone",     "mean",      "median",
+                                                "std",    "shop_count", "dispersion", "updated_at"};
+  static const std::vector<std::string> cohort{"bucket",         "cohort",     "mean",      "median", "std",
+                                               "n_models", "shop_count_agg", "dispersion", "updated_at"};
+  static const std::vector<std::string> features{"bucket", "scope", "name", "value"};
+  static const std::vector<std::string> prices{"Timestamp_Time", "shop",     "iphone",             "price_new",
+                                               "price_a",        "price_b", "alignment_diff_sec", "record_time"};
+  switch (table) {
+    case ApiTable::kOverallBars:
+      return overall;
+    case ApiTable::kCohortBars:
+      return cohort;
+    case ApiTable::kFeatures:
+      return features;
+    case ApiTable::kPrices:
+      break;
+  }
+  return prices;
+}
+
+std::vector<std::string> feature_names(const std::vector<int>& window_min) {
+  std::vector<std::string> names;
+  for (const char* kind : {"ema", "sma", "wma"}) {
+    for (int w : window_min) names.push_back(fmt::format("{}_{}", kind, w));
+  }
+  for (int w : window_min) {
+    for (const char* band : {"mid", "up", "low", "width"}) names.push_back(fmt::format("boll_{}_{}", band, w));
+  }
+  return names;
+}
+
+std::string count_bars_sql(const std::string& database, const BarQuery& q) {
+  return fmt::format("SELECT count() FROM {} FINAL WHERE {}", qualified_table(database, "features_wide"),
+                     bar_where(q));
+}
+
+std::string select_bars_sql(const std::string& database, const BarQuery& q, std::uint64_t limit,
+                            std::uint64_t offset) {
+  auto table = q.kind == BarKind::kIphone ? ApiTable::kOverallBars : ApiTable::kCohortBars;
+  return fmt::format(
+      "SELECT toUInt32(bucket), scope, mean, median, std, toUInt32(shop_count), dispersion, toUInt32(n_models), "
+      "toUInt32(inserted_at) FROM {} FINAL WHERE {} ORDER BY {} {}",
+      qualified_table(database, "features_wide"), bar_where(q), order_by(table, q.order, "bucket, scope"),
+      limit_clause(limit, offset));
+}
+
+std::string count_features_sql(const std::string& database, const FeatureQuery& q) {
+  return fmt::format("SELECT count() * {} FROM {} FINAL WHERE {}", q.names.size(),
+                     qualified_table(database, "features_wide"), feature_where(q));
+}
+
+std::string select_features_sql(const std::string& database, const FeatureQuery& q, std::uint64_t limit,
+                                std::uint64_t offset) {
+  // Wide rows become (name, value) pairs with ARRAY JOIN, so ordering and paging happen on the pairs.
+  std::vector<std::string> names;
+  for (const auto& n : q.names) names.push_back(string_literal(n));
+  return fmt::format(
+      "SELECT toUInt32(bucket), scope, name, value FROM (SELECT bucket, scope, [{}] AS names, [{}] AS vals FROM {} "
+      "FINAL WHERE {}) ARRAY JOIN names AS name, vals AS value ORDER BY {} {}",
+      fmt::join(names, ", "), fmt::join(q.names, ", "), qualified_table(database, "features_wide"),
+      feature_where(q), order_by(ApiTable::kFeatures, q.order, "bucket, scope, name"), limit_clause(limit, offset));
+}
+
+std::string count_prices_sql(const std::string& database, const PriceQuery& q) {
+  return fmt::format("SELECT count() FROM {} FINAL WHERE {}", qualified_table(database, "price_aligned"),
+                     price_where(q));
+}
+
+std::string select_prices_sql(const std::string& database, const PriceQuery& q, std::uint64_t limit,
+                              std::uint64_t offset) {
+  return fmt::format(
+      "SELECT toUInt32(bucket), shop_id, iphone_id, price_new, price_a, price_b, alignment_diff_sec, "
+      "toUInt32(record_time) FROM {} FINAL WHERE {} ORDER BY {} {}",
+      qualified_table(database, "price_aligned"), price_where(q),
+      order_by(ApiTable::kPrices, q.order, "iphone_id, shop_id, bucket"), limit_clause(limit, offset));
+}
+
+std::uint64_t count_bars(clickhouse::Client& client, const std::string& database, const BarQuery& q) {
+  return select_count(client, count_bars_sql(database, q));
+}
+
+std::vector<BarRow> select_bars(clickhouse::Client& client, const std::string& database, const BarQuery& q,
+                                std::uint64_t limit, std::uint64_t offset) {
+  std::vector<BarRow> rows;
+  client.select(select_bars_sql(database, q, limit, offset), [&](const clickhouse::Block& b) {
+    const auto& bucket = b.column(0).as<clickhouse::ColumnUInt32>();
+    const auto& scope = b.column(1).as<clickhouse::ColumnString>();
+    const auto& mean = b.column(2).as<clickhouse::ColumnFloat64>();
+    const auto& median = b.column(3).as<clickhouse::ColumnFloat64>();
+    const auto& shops = b.column(5).as<clickhouse::ColumnUInt32>();
+    const auto& models = b.column(7).as<clickhouse::ColumnUInt32>();
+    const auto& inserted = b.column(8).as<clickhouse::ColumnUInt32>();
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      rows.push_back(BarRow{bucket[i], std::string(scope[i]), mean[i], median[i], nullable_double(b.column(4), i),
+                            shops[i], nullable_double(b.column(6), i), models[i], inserted[i]});
+    }
+  });
+  return rows;
+}
+
+std::uint64_t count_features(clickhouse::Client& client, const std::string& database, const FeatureQuery& q) {
+  return select_count(client, count_features_sql(database, q));
+}
+
+std::vector<FeatureRow> select_features(clickhouse::Client& client, const std::string& database,
+                                        const FeatureQuery& q, std::uint64_t limit, std::uint64_t offset) {
+  std::vector<FeatureRow> rows;
+  client.select(select_features_sql(database, q, limit, offset), [&](const clickhouse::Block& b) {
+    const auto& bucket = b.column(0).as<clickhouse::ColumnUInt32>();
+    const auto& scope = b.column(1).as<clickhouse::ColumnString>();
+    const auto& name = b.column(2).as<clickhouse::ColumnString>();
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      rows.push_back(
+          FeatureRow{bucket[i], std::string(scope[i]), std::string(name[i]), nullable_double(b.column(3), i)});
+    }
+  });
+  return rows;
+}
+
+std::uint64_t count_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q) {
+  return select_count(client, count_prices_sql(database, q));
+}
+
+std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q,
+                                    std::uint64_t limit, std::uint64_t offset) {
+  std::vector<PriceRow> rows;
+  client.select(select_prices_sql(database, q, limit, offset), [&](const clickhouse::Block& b) {
+    const auto& bucket = b.column(0).as<clickhouse::ColumnUInt32>();
+    const auto& shop = b.column(1).as<clickhouse::ColumnUInt32>();
+    const auto& iphone = b.column(2).as<clickhouse::ColumnUInt32>();
+    const auto& price_new = b.column(3).as<clickhouse::ColumnUInt32>();
+    const auto& diff = b.column(6).as<clickhouse::ColumnInt32>();
+    const auto& record = b.column(7).as<clickhouse::ColumnUInt32>();
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      rows.push_back(PriceRow{bucket[i], shop[i], iphone[i], price_new[i], nullable_u32(b.column(4), i),
+                              nullable_u32(b.column(5), i), diff[i], record[i]});
+    }
+  });
+  return rows;
+}
+
+}  // namespace ypa::store
