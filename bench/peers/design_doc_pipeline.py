@@ -69,7 +69,7 @@ def read_records(pg, lo, hi):
         df = pd.read_sql(
             "SELECT id, shop_id, iphone_id, price_new, price_grade_a, price_grade_b, recorded_at "
             f"FROM {RECORDS} WHERE recorded_at >= %s AND recorded_at < %s",
-            pg, params=[lo, hi], parse_dates={"recorded_at": {"utc": True}})
+            pg, params=[lo, hi])  # recorded_at arrives as datetime64[ns, UTC]
     return df
 
 
@@ -104,8 +104,11 @@ def insert(ch, table, frame, columns, mode):
         data = []
         for c in columns:
             s = frame[c]
-            # A tz-aware DatetimeIndex is converted right; a naive datetime64 array would be read as Tokyo time.
-            data.append(pd.DatetimeIndex(s) if pd.api.types.is_datetime64_any_dtype(s) else s.to_numpy())
+            if pd.api.types.is_datetime64_any_dtype(s):
+                # Naive wall-clock times of the columns' zone, which clickhouse-driver localizes vectorised;
+                # a tz-aware index would go through one Timestamp object per row (ten times slower).
+                s = s.dt.tz_convert(TZ).dt.tz_localize(None)
+            data.append(s.to_numpy())
         ch.execute(query, data, columnar=True)
     else:
         # What most code does: objects, NaN -> None, one tuple per row (integers kept integral for UInt32).

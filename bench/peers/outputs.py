@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 AGGREGATE_COLUMNS = ["mean", "median", "std", "shop_count", "dispersion", "n_models"]
+FEATURE_COLUMNS = [f"{k}_{w}" for w in (120, 900, 1800)
+                   for k in ("ema", "sma", "wma", "boll_mid", "boll_up", "boll_low", "boll_width")]
 TOLERANCE = 1e-9
 
 
