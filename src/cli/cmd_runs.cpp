@@ -71,16 +71,17 @@ void list_runs(const RunOptions& o) {
       return it == r.tables.end() ? std::string("-") : std::to_string(it->second.rows);
     };
     auto last_insert = r.last_insert();
-    out(fmt::format("{:<24} {:>14} {:>14} {:<20} {:<25} {:<25} {:<25} {:>10}", r.run_id, rows("price_aligned"),
-                    rows("features_wide"), months_text(r.months()), format_iso(r.first_bucket(), s.zone),
-                    format_iso(r.last_bucket(), s.zone), last_insert ? format_iso(*last_insert, s.zone) : "-",
-                    human_bytes(r.bytes())));
+    out(fmt::format("{:<24} {:>14} {:>14} {:<20} {:<25} {:<25} {:<25} {:>10}", r.run_id,
+                    rows("price_aligned"), rows("features_wide"), months_text(r.months()),
+                    format_iso(r.first_bucket(), s.zone), format_iso(r.last_bucket(), s.zone),
+                    last_insert ? format_iso(*last_insert, s.zone) : "-", human_bytes(r.bytes())));
   }
   if (runs.empty()) out("(no runs)");
   for (const auto& p : s.runs.unfinished_promotes()) {
-    out(fmt::format("note: the promote of {} into {} stopped after step {}; rerun `ypa promote_run --from {} --to {} "
-                    "--confirm` to finish it",
-                    p.source, p.target, store::phase_name(p.phase), p.source, p.target));
+    out(fmt::format(
+        "note: the promote of {} into {} stopped after step {}; rerun `ypa promote_run --from {} --to {} "
+        "--confirm` to finish it",
+        p.source, p.target, store::phase_name(p.phase), p.source, p.target));
   }
 }
 
@@ -90,12 +91,14 @@ void drop_run(const RunOptions& o) {
   Session s;
   auto plan = s.runs.plan_drop(o.run_id, tables);
   for (const auto& p : plan.partitions) {
-    out(fmt::format("  {} ('{}', {}): {} rows, {}", p.table, p.run_id, p.month, p.rows, human_bytes(p.bytes)));
+    out(fmt::format("  {} ('{}', {}): {} rows, {}", p.table, p.run_id, p.month, p.rows,
+                    human_bytes(p.bytes)));
   }
   if (!o.confirm) {
-    out(fmt::format("dry run: would drop {} partitions ({} rows) of run {}{}; nothing changed, rerun with --confirm",
-                    plan.partitions.size(), plan.rows(), plan.run_id,
-                    plan.run_id == store::kLiveRun && !o.force_live ? " (dropping live also needs --force-live)" : ""));
+    out(fmt::format(
+        "dry run: would drop {} partitions ({} rows) of run {}{}; nothing changed, rerun with --confirm",
+        plan.partitions.size(), plan.rows(), plan.run_id,
+        plan.run_id == store::kLiveRun && !o.force_live ? " (dropping live also needs --force-live)" : ""));
     throw ExitWith{static_cast<int>(ExitCode::kNegative)};
   }
   auto result = s.runs.drop(plan, o.force_live);
@@ -111,21 +114,24 @@ void promote_run(const RunOptions& o) {
   auto plan = s.runs.plan_promote(options);
   const auto& p = plan.options;
   if (plan.resume) {
-    out(fmt::format("an earlier promote of {} into {} stopped after step {}; this run finishes it", p.source, p.target,
-                    store::phase_name(plan.resume->phase)));
+    out(fmt::format("an earlier promote of {} into {} stopped after step {}; this run finishes it", p.source,
+                    p.target, store::phase_name(plan.resume->phase)));
     if (p.keep_backup != o.keep_backup || p.drop_source != o.drop_source) {
-      out(fmt::format("note: finishing with the interrupted promote's options (--keep-backup {}, --drop-source {})",
-                      p.keep_backup ? "on" : "off", p.drop_source ? "on" : "off"));
+      out(fmt::format(
+          "note: finishing with the interrupted promote's options (--keep-backup {}, --drop-source {})",
+          p.keep_backup ? "on" : "off", p.drop_source ? "on" : "off"));
     }
   }
   for (const auto& m : plan.replace) {
     out(fmt::format("  {} {}: {} -> {} ({} stored rows)", m.table, m.month, p.source, p.target, m.rows));
   }
   for (const auto& m : plan.drop) {
-    out(fmt::format("  {} {}: dropped from {}, not in {} ({} rows)", m.table, m.month, p.target, p.source, m.rows));
+    out(fmt::format("  {} {}: dropped from {}, not in {} ({} rows)", m.table, m.month, p.target, p.source,
+                    m.rows));
   }
   if (!plan.backup_run.empty()) out(fmt::format("  backup of {} first: {}", p.target, plan.backup_run));
-  if (p.keep_backup && plan.backup_run.empty() && !plan.resume) out(fmt::format("  {} is empty: no backup", p.target));
+  if (p.keep_backup && plan.backup_run.empty() && !plan.resume)
+    out(fmt::format("  {} is empty: no backup", p.target));
   if (p.drop_source) out(fmt::format("  then drop {} after verification", p.source));
   if (!o.confirm) {
     out("dry run: nothing changed, rerun with --confirm");
@@ -160,18 +166,22 @@ void compare_runs(const RunOptions& o) {
   }
   for (std::size_t start = 0; !o.scope.empty() && start <= o.scope.size();) {
     auto comma = o.scope.find(',', start);
-    options.scopes.push_back(o.scope.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    options.scopes.push_back(
+        o.scope.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  // Undocumented in --help: the rows one statement groups at most; tests lower it to exercise slicing.
-  if (const char* slice = std::getenv("YPA_COMPARE_SLICE_ROWS")) {
+  // Not in --help (docs/runs.md): the rows x columns one statement groups at most; tests lower it to
+  // exercise slicing, a server with little memory may need it lower.
+  if (const char* slice = std::getenv("YPA_COMPARE_SLICE_CELLS")) {
     try {
-      options.slice_rows = std::stoull(slice);
+      options.slice_cells = std::stoull(slice);
     } catch (const std::exception&) {
-      options.slice_rows = 0;
+      options.slice_cells = 0;
     }
-    if (options.slice_rows == 0) throw InputError(fmt::format("YPA_COMPARE_SLICE_ROWS: \"{}\" is not a positive number", slice));
+    if (options.slice_cells == 0) {
+      throw InputError(fmt::format("YPA_COMPARE_SLICE_CELLS: \"{}\" is not a positive number", slice));
+    }
   }
   Session s;
   auto result = store::compare_runs(s.client, s.clickhouse.database, options, s.zone);
@@ -197,7 +207,8 @@ void add_run_commands(CLI::App& app) {
       "Drop every partition of one run (dry run without --confirm).\n"
       "Prints the partitions, their rows and the elapsed milliseconds. Exit 1 for a dry run.");
   drop->add_option("--run-id", opt->run_id, "Run to drop, ^[A-Za-z0-9_]{1,64}$")->required();
-  drop->add_flag("--confirm", opt->confirm, "Really drop; without it, print what would be dropped and exit 1");
+  drop->add_flag("--confirm", opt->confirm,
+                 "Really drop; without it, print what would be dropped and exit 1");
   drop->add_flag("--force-live", opt->force_live, "Required to drop the run 'live'");
   drop->add_option("--tables", opt->tables, "price_aligned,features_wide (default: both)");
   drop->callback([opt] { drop_run(*opt); });
@@ -215,7 +226,8 @@ void add_run_commands(CLI::App& app) {
   promote->add_flag("--drop-source", opt->drop_source, "Drop the source run after verification");
   promote->callback([opt] { promote_run(*opt); });
 
-  auto* compare = app.add_subcommand("compare_runs", "Compare two runs inside ClickHouse (exit 0 equal, 1 differ)");
+  auto* compare =
+      app.add_subcommand("compare_runs", "Compare two runs inside ClickHouse (exit 0 equal, 1 differ)");
   compare->add_option("--base", opt->base, "Base run, e.g. live")->required();
   compare->add_option("--target", opt->target, "Run compared with the base")->required();
   compare->add_option("--tolerance", opt->tolerance,

@@ -45,32 +45,40 @@ std::optional<std::uint32_t> iphone_of(std::string_view scope) {
   constexpr std::string_view kPrefix = "iphone:";
   if (scope.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   auto digits = scope.substr(kPrefix.size());
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(std::stoul(std::string(digits)));
 }
 
-std::uint64_t u64(const std::optional<std::string>& cell) { return cell ? std::stoull(*cell) : 0; }
-double f64(const std::optional<std::string>& cell) { return cell ? std::stod(*cell) : std::nan(""); }
+std::uint64_t u64(const std::optional<std::string>& cell) {
+  return cell ? std::stoull(*cell) : 0;
+}
+double f64(const std::optional<std::string>& cell) {
+  return cell ? std::stod(*cell) : std::nan("");
+}
 
 // Per value column, per row of the outer result: rows_differ, null_vs_value, max, bucket, [shop], a, b.
-std::size_t stats_per_column(bool has_shop) { return has_shop ? 7 : 6; }
+std::size_t stats_per_column(bool has_shop) {
+  return has_shop ? 7 : 6;
+}
 constexpr std::size_t kLeadingCells = 6;  // scope, rows_a, rows_b, only_a, only_b, rows_differ
 
 std::vector<std::string> value_columns(clickhouse::Client& client, const std::string& database,
                                        std::string_view table) {
   const TableShape& shape = shape_of(table);
   std::vector<std::string> out;
-  for (const auto& row : client.select_rows(
-           fmt::format("SELECT name FROM system.columns WHERE database = {} AND table = {}",
-                       string_literal(database), string_literal(table)))) {
+  for (const auto& row :
+       client.select_rows(fmt::format("SELECT name FROM system.columns WHERE database = {} AND table = {}",
+                                      string_literal(database), string_literal(table)))) {
     std::string name = row.at(0).value_or("");
     if (name == "run_id" || name == "inserted_at") continue;
     if (std::find(shape.keys.begin(), shape.keys.end(), name) != shape.keys.end()) continue;
     out.push_back(std::move(name));
   }
-  if (out.empty()) throw Error(fmt::format("table {}.{} does not exist; run `ypa init` first", database, table));
+  if (out.empty())
+    throw Error(fmt::format("table {}.{} does not exist; run `ypa init` first", database, table));
   return out;
 }
 
@@ -81,8 +89,8 @@ bool Comparison::equal() const {
 }
 
 std::string compare_slice_sql(const std::string& database, std::string_view table,
-                              const std::vector<std::string>& value_columns, const CompareOptions& options, int month,
-                              std::uint64_t slices, std::uint64_t slice) {
+                              const std::vector<std::string>& value_columns, const CompareOptions& options,
+                              int month, std::uint64_t slices, std::uint64_t slice) {
   const TableShape& shape = shape_of(table);
   std::string a = string_literal(options.base);
   std::string b = string_literal(options.target);
@@ -93,8 +101,9 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
   inner.push_back(fmt::format("countIf(run_id = {}) > 0 AS in_a", a));
   inner.push_back(fmt::format("countIf(run_id = {}) > 0 AS in_b", b));
   inner.push_back("in_a AND in_b AS both_in");
-  std::vector<std::string> outer{"scope_out", "sum(in_a)", "sum(in_b)", "sum(in_a AND NOT in_b)",
-                                 "sum(in_b AND NOT in_a)", "sum(row_differs)"};
+  std::vector<std::string> outer{
+      "scope_out",       "sum(in_a)", "sum(in_b)", "sum(in_a AND NOT in_b)", "sum(in_b AND NOT in_a)",
+      "sum(row_differs)"};
   std::vector<std::string> differs;
   for (std::size_t i = 0; i < value_columns.size(); ++i) {
     std::string col = clickhouse::quote_identifier(value_columns[i]);
@@ -108,13 +117,15 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
     inner.push_back(fmt::format("anyIf(toFloat64(ifNull({}, 0)), run_id = {}) AS {}", col, b, vb));
     inner.push_back(fmt::format("both_in AND ({0} != {1}) AS n_{2}", na, nb, i));
     // NULL vs value differs; both NULL is equal; NaN equals only NaN and an infinity only itself.
-    inner.push_back(fmt::format(
-        "both_in AND multiIf({0} OR {1}, {0} != {1}, isFinite({2}) AND isFinite({3}), "
-        "abs({2} - {3}) > {4} * greatest(1., abs({2})), NOT ({2} = {3} OR (isNaN({2}) AND isNaN({3})))) AS d_{5}",
-        na, nb, va, vb, tol, i));
-    inner.push_back(fmt::format(
-        "if(both_in AND NOT {0} AND NOT {1} AND isFinite({2}) AND isFinite({3}), abs({2} - {3}), -1.) AS x_{4}", na,
-        nb, va, vb, i));
+    inner.push_back(
+        fmt::format("both_in AND multiIf({0} OR {1}, {0} != {1}, isFinite({2}) AND isFinite({3}), "
+                    "abs({2} - {3}) > {4} * greatest(1., abs({2})), NOT ({2} = {3} OR (isNaN({2}) AND "
+                    "isNaN({3})))) AS d_{5}",
+                    na, nb, va, vb, tol, i));
+    inner.push_back(
+        fmt::format("if(both_in AND NOT {0} AND NOT {1} AND isFinite({2}) AND isFinite({3}), abs({2} - {3}), "
+                    "-1.) AS x_{4}",
+                    na, nb, va, vb, i));
     differs.push_back(fmt::format("d_{}", i));
     outer.push_back(fmt::format("sum(d_{})", i));
     outer.push_back(fmt::format("sum(n_{})", i));
@@ -124,9 +135,11 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
     outer.push_back(fmt::format("argMax({0}, x_{1})", va, i));
     outer.push_back(fmt::format("argMax({0}, x_{1})", vb, i));
   }
-  inner.push_back(fmt::format("({}) AS row_differs", differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));
+  inner.push_back(fmt::format("({}) AS row_differs",
+                              differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));
 
-  std::vector<std::string> where{fmt::format("run_id IN ({}, {})", a, b), fmt::format("toYYYYMM(bucket) = {}", month)};
+  std::vector<std::string> where{fmt::format("run_id IN ({}, {})", a, b),
+                                 fmt::format("toYYYYMM(bucket) = {}", month)};
   if (options.from) where.push_back(fmt::format("bucket >= toDateTime({})", *options.from));
   if (options.to) where.push_back(fmt::format("bucket <= toDateTime({})", *options.to));
   if (!options.scopes.empty()) {
@@ -148,8 +161,8 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
                      fmt::join(where, " AND "), fmt::join(shape.keys, ", "));
 }
 
-Comparison compare_runs(clickhouse::Client& client, const std::string& database, const CompareOptions& options,
-                        const TimeZone& zone) {
+Comparison compare_runs(clickhouse::Client& client, const std::string& database,
+                        const CompareOptions& options, const TimeZone& zone) {
   auto start = std::chrono::steady_clock::now();
   validate_run_id(options.base, "--base");
   validate_run_id(options.target, "--target");
@@ -166,7 +179,8 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
   RunStore runs(client, database, PipelineSettings{});
   auto partitions = runs.partitions();
   for (const auto& [run, flag] : {std::pair{options.base, "--base"}, std::pair{options.target, "--target"}}) {
-    if (std::none_of(partitions.begin(), partitions.end(), [&](const Partition& p) { return p.run_id == run; })) {
+    if (std::none_of(partitions.begin(), partitions.end(),
+                     [&](const Partition& p) { return p.run_id == run; })) {
       throw InputError(fmt::format("{}: run {} does not exist in {}", flag, run, database));
     }
   }
@@ -179,7 +193,8 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
     tc.table = table;
     const TableShape& shape = shape_of(table);
     if (shape.has_shop && !options.scopes.empty() &&
-        std::none_of(options.scopes.begin(), options.scopes.end(), [](const std::string& s) { return iphone_of(s); })) {
+        std::none_of(options.scopes.begin(), options.scopes.end(),
+                     [](const std::string& s) { return iphone_of(s); })) {
       tc.skipped = "--scope names no iphone:<id>";
       result.tables.push_back(std::move(tc));
       continue;
@@ -196,7 +211,9 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
     const std::size_t per_column = stats_per_column(shape.has_shop);
     for (const auto& [month, rows] : month_rows) {
       tc.months.push_back(month);
-      std::uint64_t slices = std::max<std::uint64_t>(1, (rows + options.slice_rows - 1) / options.slice_rows);
+      std::uint64_t cells = rows * columns.size();
+      std::uint64_t slices =
+          std::max<std::uint64_t>(1, (cells + options.slice_cells - 1) / options.slice_cells);
       for (std::uint64_t slice = 0; slice < slices; ++slice) {
         for (const auto& row :
              client.select_rows(compare_slice_sql(database, table, columns, options, month, slices, slice))) {
@@ -253,13 +270,15 @@ std::string describe(const DiffLocation& w, const TimeZone& zone) {
                      w.target_value);
 }
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 }  // namespace
 
 std::string format_comparison(const Comparison& c, const TimeZone& zone) {
-  std::string out = fmt::format("compare_runs base={} target={} tolerance={}", c.options.base, c.options.target,
-                                c.options.tolerance);
+  std::string out = fmt::format("compare_runs base={} target={} tolerance={}", c.options.base,
+                                c.options.target, c.options.tolerance);
   if (c.options.from) out += " from " + format_iso(*c.options.from, zone);
   if (c.options.to) out += " to " + format_iso(*c.options.to, zone);
   if (!c.options.scopes.empty()) out += fmt::format(" scopes {}", fmt::join(c.options.scopes, ","));
@@ -269,10 +288,10 @@ std::string format_comparison(const Comparison& c, const TimeZone& zone) {
       out += fmt::format("\n{}: skipped ({})\n", t.table, t.skipped);
       continue;
     }
-    out += fmt::format("\n{}: {} months, rows in base {}, in target {}; only in base {}, only in target {}; rows that "
-                       "differ {}\n",
-                       t.table, t.months.size(), t.rows_base, t.rows_target, t.only_base, t.only_target,
-                       t.rows_differ);
+    out += fmt::format(
+        "\n{}: {} months, rows in base {}, in target {}; only in base {}, only in target {}; rows that "
+        "differ {}\n",
+        t.table, t.months.size(), t.rows_base, t.rows_target, t.only_base, t.only_target, t.rows_differ);
     std::size_t shown = 0;
     for (const auto& col : t.columns) {
       if (col.rows_differ == 0) continue;
@@ -280,8 +299,8 @@ std::string format_comparison(const Comparison& c, const TimeZone& zone) {
         out += fmt::format("  {:<18} {:>12} {:>14} {:>14}  {}\n", "column", "rows differ", "null vs value",
                            "max |diff|", "where");
       }
-      out += fmt::format("  {:<18} {:>12} {:>14} {:>14.6g}  {}\n", col.column, col.rows_differ, col.null_vs_value,
-                         col.max_abs_diff, col.where ? describe(*col.where, zone) : "-");
+      out += fmt::format("  {:<18} {:>12} {:>14} {:>14.6g}  {}\n", col.column, col.rows_differ,
+                         col.null_vs_value, col.max_abs_diff, col.where ? describe(*col.where, zone) : "-");
     }
     if (shown == 0) {
       double largest = 0;
@@ -292,8 +311,8 @@ std::string format_comparison(const Comparison& c, const TimeZone& zone) {
     if (!t.top_scopes.empty()) {
       out += "  scopes that differ most:";
       for (const auto& s : t.top_scopes) {
-        out += fmt::format(" {} ({} differ, {} only base, {} only target);", s.scope, s.rows_differ, s.only_base,
-                           s.only_target);
+        out += fmt::format(" {} ({} differ, {} only base, {} only target);", s.scope, s.rows_differ,
+                           s.only_base, s.only_target);
       }
       out.back() = '\n';
     }

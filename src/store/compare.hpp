@@ -4,12 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/time.hpp"
 
@@ -22,13 +21,15 @@ namespace ypa::store {
 struct CompareOptions {
   std::string base;
   std::string target;
-  double tolerance = 1e-9;  // |a-b| > tolerance * max(1, |a|) differs; NULL vs value always differs
+  double tolerance = 1e-9;           // |a-b| > tolerance * max(1, |a|) differs; NULL vs value always differs
   std::optional<EpochSeconds> from;  // first bucket compared, inclusive
   std::optional<EpochSeconds> to;    // last bucket compared, inclusive
   std::vector<std::string> scopes;   // empty: all; price_aligned uses the iphone:<id> ones
   std::size_t top_scopes = 10;
-  // Keys grouped by one statement at most (about 200 bytes of server memory each).
-  std::uint64_t slice_rows = 4'000'000;
+  // Stored rows x value columns that one statement groups at most. A cell costs the server about 50
+  // bytes of GROUP BY state, so the default bounds a statement near 1 GB; bigger months are cut into
+  // slices of scopes (features_wide) or iPhones (price_aligned).
+  std::uint64_t slice_cells = 20'000'000;
 };
 
 // Where a column's largest difference is.
@@ -79,14 +80,14 @@ struct Comparison {
 
 // Throws InputError for a malformed run id, an unknown run, a negative tolerance or a bad scope.
 // `zone` is PIPELINE_TZ, the zone of the bucket columns: it decides which months --from/--to touch.
-Comparison compare_runs(clickhouse::Client& client, const std::string& database, const CompareOptions& options,
-                        const TimeZone& zone);
+Comparison compare_runs(clickhouse::Client& client, const std::string& database,
+                        const CompareOptions& options, const TimeZone& zone);
 
 // The statement that compares one month slice of one table; exposed for tests. `value_columns` are
 // compared, `slices` > 1 adds `<slice expression> % slices = slice`.
 std::string compare_slice_sql(const std::string& database, std::string_view table,
-                              const std::vector<std::string>& value_columns, const CompareOptions& options, int month,
-                              std::uint64_t slices, std::uint64_t slice);
+                              const std::vector<std::string>& value_columns, const CompareOptions& options,
+                              int month, std::uint64_t slices, std::uint64_t slice);
 
 std::string format_comparison(const Comparison& comparison, const TimeZone& zone);
 nlohmann::json comparison_json(const Comparison& comparison, const TimeZone& zone);

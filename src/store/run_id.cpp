@@ -45,7 +45,9 @@ std::optional<std::string> run_id_problem(std::string_view id) {
   return std::nullopt;
 }
 
-bool is_valid_run_id(std::string_view id) { return !run_id_problem(id).has_value(); }
+bool is_valid_run_id(std::string_view id) {
+  return !run_id_problem(id).has_value();
+}
 
 void validate_run_id(std::string_view id, std::string_view what) {
   if (auto problem = run_id_problem(id)) {

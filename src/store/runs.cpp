@@ -30,8 +30,8 @@ std::uint64_t to_u64(const std::optional<std::string>& cell) {
 }
 
 std::optional<PromotePhase> phase_from_name(std::string_view name) {
-  for (auto p : {PromotePhase::kStarted, PromotePhase::kBackedUp, PromotePhase::kReplaced, PromotePhase::kVerified,
-                 PromotePhase::kDone}) {
+  for (auto p : {PromotePhase::kStarted, PromotePhase::kBackedUp, PromotePhase::kReplaced,
+                 PromotePhase::kVerified, PromotePhase::kDone}) {
     if (phase_name(p) == name) return p;
   }
   return std::nullopt;
@@ -53,7 +53,8 @@ std::vector<std::string> parse_tables(std::string_view csv) {
   std::size_t start = 0;
   while (start <= csv.size()) {
     auto comma = csv.find(',', start);
-    std::string name(csv.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    std::string name(
+        csv.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (std::find(run_tables().begin(), run_tables().end(), name) == run_tables().end()) {
       throw InputError(fmt::format("--tables: \"{}\" is not a run table (expected {})", name,
                                    fmt::join(run_tables(), ", ")));
@@ -79,7 +80,8 @@ std::optional<PartitionKey> parse_partition(std::string_view text) {
     key.run_id += text[i];
   }
   std::string_view month = text.substr(sep + 2, text.size() - sep - 3);
-  if (month.size() != 6 || month.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  if (month.size() != 6 || month.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
   key.month = std::stoi(std::string(month));
   return key;
 }
@@ -154,7 +156,8 @@ nlohmann::json runs_json(const std::vector<RunInfo>& runs, const TimeZone& zone)
                    {"months", r.months()},
                    {"first_bucket", format_iso(r.first_bucket(), zone)},
                    {"last_bucket", format_iso(r.last_bucket(), zone)},
-                   {"last_insert", last_insert ? nlohmann::json(format_iso(*last_insert, zone)) : nlohmann::json(nullptr)},
+                   {"last_insert",
+                    last_insert ? nlohmann::json(format_iso(*last_insert, zone)) : nlohmann::json(nullptr)},
                    {"bytes", r.bytes()},
                    {"tables", tables}});
   }
@@ -226,36 +229,41 @@ std::string copy_month_sql(std::string_view database, std::string_view table, st
   }
   std::vector<std::string> quoted;
   for (const auto& c : columns) quoted.push_back(clickhouse::quote_identifier(c));
-  return fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} FINAL WHERE run_id = {} AND toYYYYMM(bucket) = {}",
-                     qualified_table(database, staging), fmt::join(quoted, ", "), fmt::join(select, ", "),
-                     qualified_table(database, table), string_literal(source), month);
+  return fmt::format(
+      "INSERT INTO {} ({}) SELECT {} FROM {} FINAL WHERE run_id = {} AND toYYYYMM(bucket) = {}",
+      qualified_table(database, staging), fmt::join(quoted, ", "), fmt::join(select, ", "),
+      qualified_table(database, table), string_literal(source), month);
 }
 
 RunStore::RunStore(clickhouse::Client& client, std::string database, PipelineSettings settings)
     : client_(client), database_(std::move(database)), settings_(std::move(settings)) {}
 
-std::string RunStore::table_ref(std::string_view table) const { return qualified_table(database_, table); }
+std::string RunStore::table_ref(std::string_view table) const {
+  return qualified_table(database_, table);
+}
 
 std::vector<Partition> RunStore::partitions(const std::vector<std::string>& tables) {
   std::vector<std::string> names;
   for (const auto& t : tables) names.push_back(string_literal(t));
   auto rows = client_.select_rows(fmt::format(
-      "SELECT table, partition, sum(rows), sum(bytes_on_disk), toUInt32(min(min_time)), toUInt32(max(max_time)) "
+      "SELECT table, partition, sum(rows), sum(bytes_on_disk), toUInt32(min(min_time)), "
+      "toUInt32(max(max_time)) "
       "FROM system.parts WHERE database = {} AND table IN ({}) AND active GROUP BY table, partition",
       string_literal(database_), fmt::join(names, ", ")));
   std::vector<Partition> out;
   for (const auto& row : rows) {
     auto key = parse_partition(row.at(1).value_or(""));
     if (!key) continue;  // not a (run_id, month) partition: a table made by someone else
-    out.push_back(Partition{row.at(0).value_or(""), key->run_id, key->month, to_u64(row.at(2)), to_u64(row.at(3)),
-                            static_cast<EpochSeconds>(to_u64(row.at(4))),
+    out.push_back(Partition{row.at(0).value_or(""), key->run_id, key->month, to_u64(row.at(2)),
+                            to_u64(row.at(3)), static_cast<EpochSeconds>(to_u64(row.at(4))),
                             static_cast<EpochSeconds>(to_u64(row.at(5)))});
   }
   auto order = [&](const Partition& p) {
     auto pos = std::find(tables.begin(), tables.end(), p.table) - tables.begin();
     return std::tuple(pos, p.run_id, p.month);
   };
-  std::sort(out.begin(), out.end(), [&](const Partition& a, const Partition& b) { return order(a) < order(b); });
+  std::sort(out.begin(), out.end(),
+            [&](const Partition& a, const Partition& b) { return order(a) < order(b); });
   return out;
 }
 
@@ -275,14 +283,16 @@ std::vector<RunInfo> RunStore::list_runs() {
   // The last insert time needs the data itself (parts only know their modification time, which merges
   // change); run_id and inserted_at are cheap columns to scan.
   for (const auto& table : run_tables()) {
-    bool present = std::any_of(runs.begin(), runs.end(), [&](const auto& r) { return r.second.tables.count(table); });
+    bool present =
+        std::any_of(runs.begin(), runs.end(), [&](const auto& r) { return r.second.tables.count(table); });
     if (!present) continue;
     for (const auto& row : client_.select_rows(fmt::format(
              "SELECT run_id, toUInt32(max(inserted_at)) FROM {} GROUP BY run_id", table_ref(table)))) {
       auto it = runs.find(row.at(0).value_or(""));
       if (it == runs.end()) continue;
       auto usage = it->second.tables.find(table);
-      if (usage != it->second.tables.end()) usage->second.last_insert = static_cast<EpochSeconds>(to_u64(row.at(1)));
+      if (usage != it->second.tables.end())
+        usage->second.last_insert = static_cast<EpochSeconds>(to_u64(row.at(1)));
     }
   }
   std::vector<RunInfo> out;
@@ -299,8 +309,8 @@ DropPlan RunStore::plan_drop(std::string_view run_id, const std::vector<std::str
   validate_run_id(run_id, "--run-id");
   auto all = partitions();
   if (std::none_of(all.begin(), all.end(), [&](const Partition& p) { return p.run_id == run_id; })) {
-    throw InputError(fmt::format("--run-id: run {} does not exist in {} (no partitions in {})", run_id, database_,
-                                 fmt::join(run_tables(), " or ")));
+    throw InputError(fmt::format("--run-id: run {} does not exist in {} (no partitions in {})", run_id,
+                                 database_, fmt::join(run_tables(), " or ")));
   }
   DropPlan plan{std::string(run_id), tables, {}};
   for (auto& p : all) {
@@ -319,7 +329,8 @@ DropResult RunStore::drop(const DropPlan& plan, bool force_live) {
   for (const auto& entry : unfinished_promotes()) {
     if (entry.source == plan.run_id || entry.target == plan.run_id || entry.backup == plan.run_id) {
       throw Error(fmt::format(
-          "--run-id: run {} takes part in an unfinished promote of {} into {} (step {}); finish it first with "
+          "--run-id: run {} takes part in an unfinished promote of {} into {} (step {}); finish it first "
+          "with "
           "`ypa promote_run --from {} --to {} --confirm`",
           plan.run_id, entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
     }
@@ -374,17 +385,18 @@ std::uint64_t RunStore::copy_month(std::string_view table, std::string_view sour
   // A crash may have left this month half-built in staging; start it afresh.
   client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
   client_.execute(copy_month_sql(database_, table, staging, columns, source, target, month));
-  auto staged = std::stoull(client_.select_value(fmt::format(
-                                "SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
-                                table_ref(staging), string_literal(target), month))
-                                .value_or("0"));
+  auto staged = std::stoull(
+      client_
+          .select_value(fmt::format("SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
+                                    table_ref(staging), string_literal(target), month))
+          .value_or("0"));
   failpoint("promote_after_stage");
   if (staged == 0) {
     // REPLACE from an empty staging partition would empty the target month; say what is meant instead.
     client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(table), staging_partition));
   } else {
-    client_.execute(fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(table), staging_partition,
-                                table_ref(staging)));
+    client_.execute(fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(table),
+                                staging_partition, table_ref(staging)));
   }
   failpoint("promote_after_replace");
   client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
@@ -410,7 +422,8 @@ void RunStore::copy_run(std::string_view source, std::string_view target, const 
       if (p.run_id == target && source_months.count(p.month) == 0) stale.push_back(p);
     }
     drop_partitions(stale);
-    for (const auto& p : stale) say(progress, fmt::format("{} {}: dropped from {} (not in {})", table, p.month, target, source));
+    for (const auto& p : stale)
+      say(progress, fmt::format("{} {}: dropped from {} (not in {})", table, p.month, target, source));
   }
 }
 
@@ -424,15 +437,16 @@ std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_vi
              string_literal(source), string_literal(target), table_ref(table)))) {
       MonthCheck c{table, std::stoi(row.at(0).value_or("0")), to_u64(row.at(1)), to_u64(row.at(2))};
       if (c.source_rows != c.target_rows) {
-        problems.push_back(fmt::format("{} {}: {} has {} rows, {} has {}", table, c.month, source, c.source_rows,
-                                       target, c.target_rows));
+        problems.push_back(fmt::format("{} {}: {} has {} rows, {} has {}", table, c.month, source,
+                                       c.source_rows, target, c.target_rows));
       }
       checks.push_back(std::move(c));
     }
   }
   if (!problems.empty()) {
-    throw Error(fmt::format("promote {} -> {}: verification failed ({}); rerun the same promote_run to repair",
-                            source, target, fmt::join(problems, "; ")));
+    throw Error(
+        fmt::format("promote {} -> {}: verification failed ({}); rerun the same promote_run to repair",
+                    source, target, fmt::join(problems, "; ")));
   }
   return checks;
 }
@@ -440,42 +454,49 @@ std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_vi
 void RunStore::ensure_journal() {
   client_.execute(fmt::format(
       "CREATE TABLE IF NOT EXISTS {} (target String, source String, backup String, keep_backup UInt8, "
-      "drop_source UInt8, phase String, seq UInt64, at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY (target, seq)",
+      "drop_source UInt8, phase String, seq UInt64, at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY "
+      "(target, seq)",
       table_ref(kJournalTable)));
 }
 
 void RunStore::journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase) {
-  auto seq = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  auto seq = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
                  .count();
   // INSERT ... SELECT runs entirely on the server: one statement, one atomic block.
-  client_.execute(fmt::format(
-      "INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, {}, {}, {}, {}, {}, {}",
-      table_ref(kJournalTable), string_literal(options.target), string_literal(options.source),
-      string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
-      string_literal(phase_name(phase)), seq));
+  client_.execute(
+      fmt::format("INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, "
+                  "{}, {}, {}, {}, {}, {}",
+                  table_ref(kJournalTable), string_literal(options.target), string_literal(options.source),
+                  string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
+                  string_literal(phase_name(phase)), seq));
 }
 
 std::vector<PromoteJournalEntry> RunStore::unfinished_promotes() {
-  auto exists = client_.select_value(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
-                                                 string_literal(database_), string_literal(kJournalTable)));
+  auto exists =
+      client_.select_value(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
+                                       string_literal(database_), string_literal(kJournalTable)));
   if (exists.value_or("0") == "0") return {};
   std::vector<PromoteJournalEntry> out;
-  for (const auto& row : client_.select_rows(fmt::format(
-           "SELECT target, argMax(source, seq), argMax(backup, seq), argMax(keep_backup, seq), "
-           "argMax(drop_source, seq), argMax(phase, seq) AS last_phase FROM {} GROUP BY target "
-           "HAVING last_phase != 'done' ORDER BY target",
-           table_ref(kJournalTable)))) {
+  for (const auto& row : client_.select_rows(
+           fmt::format("SELECT target, argMax(source, seq), argMax(backup, seq), argMax(keep_backup, seq), "
+                       "argMax(drop_source, seq), argMax(phase, seq) AS last_phase FROM {} GROUP BY target "
+                       "HAVING last_phase != 'done' ORDER BY target",
+                       table_ref(kJournalTable)))) {
     auto phase = phase_from_name(row.at(5).value_or(""));
-    if (!phase) throw Error(fmt::format("{}.{}: unknown phase {}", database_, kJournalTable, row.at(5).value_or("")));
+    if (!phase)
+      throw Error(fmt::format("{}.{}: unknown phase {}", database_, kJournalTable, row.at(5).value_or("")));
     out.push_back(PromoteJournalEntry{row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
-                                      row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0", *phase});
+                                      row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0",
+                                      *phase});
   }
   return out;
 }
 
 std::string RunStore::today() const {
   TimeZone zone(settings_.time_zone);
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   LocalDateTime l = zone.to_local(now.count());
   return fmt::format("{:04}{:02}{:02}", l.year, l.month, l.day);
 }
@@ -489,15 +510,17 @@ PromotePlan RunStore::plan_promote(const PromoteOptions& options) {
   PromotePlan plan{options, std::nullopt, {}, {}, ""};
   for (auto& entry : unfinished_promotes()) {
     if (entry.target == options.source) {
-      throw InputError(fmt::format("--from: run {} is the target of an unfinished promote from {}; finish it first",
-                                   options.source, entry.source));
+      throw InputError(
+          fmt::format("--from: run {} is the target of an unfinished promote from {}; finish it first",
+                      options.source, entry.source));
     }
     if (entry.target != options.target) continue;
     if (entry.source != options.source) {
-      throw InputError(fmt::format(
-          "--to: an unfinished promote of {} into {} (step {}) must be finished first: `ypa promote_run --from {} "
-          "--to {} --confirm`",
-          entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
+      throw InputError(
+          fmt::format("--to: an unfinished promote of {} into {} (step {}) must be finished first: `ypa "
+                      "promote_run --from {} "
+                      "--to {} --confirm`",
+                      entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
     }
     plan.options.keep_backup = entry.keep_backup;
     plan.options.drop_source = entry.drop_source;
@@ -579,8 +602,8 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
   }
   if (phase == PromotePhase::kReplaced) {
     result.verified = verify(opts.source, opts.target);
-    say(progress, fmt::format("verified {} months: row counts of {} equal those of {}", result.verified.size(),
-                              opts.target, opts.source));
+    say(progress, fmt::format("verified {} months: row counts of {} equal those of {}",
+                              result.verified.size(), opts.target, opts.source));
     journal(opts, plan.backup_run, PromotePhase::kVerified);
     failpoint("promote_after_verify");
     phase = PromotePhase::kVerified;

@@ -10,13 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/settings.hpp"
 #include "core/time.hpp"
@@ -113,7 +112,7 @@ struct MonthPlan {
 };
 
 struct PromotePlan {
-  PromoteOptions options;                    // as they will run (a resumed promote keeps its own)
+  PromoteOptions options;                     // as they will run (a resumed promote keeps its own)
   std::optional<PromoteJournalEntry> resume;  // set when this finishes an interrupted promote
   std::vector<MonthPlan> replace;             // source months that replace (or create) target months
   std::vector<MonthPlan> drop;                // target months the source lacks
@@ -183,7 +182,8 @@ class RunStore {
   void ensure_journal();
   void journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase);
   // Rebuilds month `month` of run `target` as a deduplicated copy of run `source`, atomically.
-  std::uint64_t copy_month(std::string_view table, std::string_view source, std::string_view target, int month);
+  std::uint64_t copy_month(std::string_view table, std::string_view source, std::string_view target,
+                           int month);
   // Makes run `target` equal to run `source` in every run table; returns the months copied.
   void copy_run(std::string_view source, std::string_view target, const ProgressFn& progress);
   std::vector<MonthCheck> verify(std::string_view source, std::string_view target);

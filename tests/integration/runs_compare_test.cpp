@@ -19,7 +19,8 @@ class CompareRunsTest : public RunsTest {
     copy_rows("features_wide", "base", "target", "NOT (" + skip_features + ")");
   }
   // A newer version of the target's rows matching `where` with `overrides`.
-  void change(const std::string& table, const std::string& where, std::map<std::string, std::string> overrides) {
+  void change(const std::string& table, const std::string& where,
+              std::map<std::string, std::string> overrides) {
     overrides.emplace("inserted_at", "now() + 10");
     copy_rows(table, "target", "target", where, overrides);
   }
@@ -48,11 +49,13 @@ class CompareRunsTest : public RunsTest {
 TEST_F(CompareRunsTest, EqualRunsExitZero) {
   copy_base();
   // A stale version in the base that the newer one replaces: reads deduplicate.
-  copy_rows("features_wide", "base", "base", "scope = 'iphone:1'", {{"mean", "mean + 5"}, {"inserted_at", "now() - 100"}});
+  copy_rows("features_wide", "base", "base", "scope = 'iphone:1'",
+            {{"mean", "mean + 5"}, {"inserted_at", "now() - 100"}});
   auto r = ypa({"compare_runs", "--base", "base", "--target", "target"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("price_aligned: 2 months, rows in base 192, in target 192; only in base 0, only in target 0; "
-                       "rows that differ 0"),
+  EXPECT_NE(r.out.find(
+                "price_aligned: 2 months, rows in base 192, in target 192; only in base 0, only in target 0; "
+                "rows that differ 0"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("result: equal within tolerance 1e-09"), std::string::npos) << r.out;
@@ -97,7 +100,8 @@ TEST_F(CompareRunsTest, ValueThatBecameNullDiffers) {
 }
 
 TEST_F(CompareRunsTest, RowsOnlyInBaseAndOnlyInTarget) {
-  copy_base("iphone_id = 1 AND shop_id = 2 AND bucket = " + kBucket, "scope = 'iphone:1' AND bucket = " + kBucket);
+  copy_base("iphone_id = 1 AND shop_id = 2 AND bucket = " + kBucket,
+            "scope = 'iphone:1' AND bucket = " + kBucket);
   // features_wide: one row the base lacks.
   copy_rows("features_wide", "base", "target", "scope = 'iphone:1' AND bucket = " + kBucket,
             {{"scope", "'iphone:99'"}});
@@ -127,7 +131,8 @@ TEST_F(CompareRunsTest, ToleranceIsRelativeToTheBaseValue) {
 
 TEST_F(CompareRunsTest, PriceChangeNamesTheShop) {
   copy_base();
-  change("price_aligned", "iphone_id = 2 AND shop_id = 1 AND bucket = " + kBucket, {{"price_new", "price_new + 30"}});
+  change("price_aligned", "iphone_id = 2 AND shop_id = 1 AND bucket = " + kBucket,
+         {{"price_new", "price_new + 30"}});
   auto j = compare_json();
   const auto& price = column(table(j, "price_aligned"), "price_new");
   EXPECT_EQ(price["rows_differ"], 1);
@@ -161,7 +166,8 @@ TEST_F(CompareRunsTest, SlicedMonthsGiveTheSameAnswer) {
   copy_base();
   change("features_wide", "scope = 'iphone:2' AND bucket = " + kBucket, {{"mean", "mean + 1"}});
   auto whole = compare_json();
-  auto r = ypa({"compare_runs", "--base", "base", "--target", "target", "--json"}, {"YPA_COMPARE_SLICE_ROWS=7"});
+  auto r = ypa({"compare_runs", "--base", "base", "--target", "target", "--json"},
+               {"YPA_COMPARE_SLICE_CELLS=300"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto sliced = nlohmann::json::parse(r.out);
   whole.erase("elapsed_ms");

@@ -33,7 +33,8 @@ TEST_F(DropRunTest, DropsExactlyOneRunAndPrintsElapsedMilliseconds) {
   ASSERT_NE(partitions_of("bf1"), "");
   auto r = ypa({"drop_run", "--run-id", "bf1", "--confirm"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("dropped run bf1: 4 partitions, 288 rows in [0-9]+\\.[0-9] ms")))
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex("dropped run bf1: 4 partitions, 288 rows in [0-9]+\\.[0-9] ms")))
       << r.out;
   EXPECT_EQ(partitions_of("bf1"), "");
   EXPECT_EQ(fingerprint("bf1"), "");
@@ -76,7 +77,8 @@ TEST_F(DropRunTest, LiveNeedsForceLive) {
 TEST_F(DropRunTest, MonthsAreTokyoMonths) {
   fill("utc_split", "2025-02-01 08:00:00", 9, 2, 2, 500);
   fill("tokyo_split", "2025-01-31 23:00:00", 9, 2, 2, 600);
-  EXPECT_EQ(partitions_of("utc_split"), "features_wide\t('utc_split',202502)\nprice_aligned\t('utc_split',202502)\n");
+  EXPECT_EQ(partitions_of("utc_split"),
+            "features_wide\t('utc_split',202502)\nprice_aligned\t('utc_split',202502)\n");
   EXPECT_EQ(partitions_of("tokyo_split"),
             "features_wide\t('tokyo_split',202501)\nfeatures_wide\t('tokyo_split',202502)\n"
             "price_aligned\t('tokyo_split',202501)\nprice_aligned\t('tokyo_split',202502)\n");

@@ -12,19 +12,20 @@ TEST_F(RunIdsTest, MalformedIdsAreRefusedAndChangeNothing) {
   fill("bf1", "2025-01-31 20:00:00", 8, 2, 2, 2000);
   auto snapshot = [&] {
     return fingerprint("live") + fingerprint("bf1") +
-           clickhouse("SELECT name FROM system.tables WHERE database = '" + db_ + "' ORDER BY name FORMAT TSV");
+           clickhouse("SELECT name FROM system.tables WHERE database = '" + db_ +
+                      "' ORDER BY name FORMAT TSV");
   };
   auto before = snapshot();
-  const std::vector<std::string> bad{"x') OR 1=1 --", "", std::string(65, 'a'), "ライブ", "live; DROP TABLE x",
-                                     "bf1\n"};
+  const std::vector<std::string> bad{"x') OR 1=1 --",      "",     std::string(65, 'a'), "ライブ",
+                                     "live; DROP TABLE x", "bf1\n"};
   for (const auto& id : bad) {
     SCOPED_TRACE(id);
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"drop_run", "--run-id", id, "--confirm", "--force-live"},
-             {"promote_run", "--from", id, "--to", "live", "--confirm"},
-             {"promote_run", "--from", "bf1", "--to", id, "--confirm"},
-             {"compare_runs", "--base", id, "--target", "live"},
-             {"compare_runs", "--base", "live", "--target", id}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"drop_run", "--run-id", id, "--confirm", "--force-live"},
+                                               {"promote_run", "--from", id, "--to", "live", "--confirm"},
+                                               {"promote_run", "--from", "bf1", "--to", id, "--confirm"},
+                                               {"compare_runs", "--base", id, "--target", "live"},
+                                               {"compare_runs", "--base", "live", "--target", id}}) {
       auto r = ypa(args);
       EXPECT_EQ(r.exit_code, 2) << args[0] << r.out;
       EXPECT_NE(r.err.find("is not a valid run id"), std::string::npos) << r.err;

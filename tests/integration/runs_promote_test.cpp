@@ -44,8 +44,8 @@ class PromoteRunTest : public RunsTest {
   }
 
   std::string months(const std::string& run) {
-    return clickhouse("SELECT DISTINCT toYYYYMM(bucket) AS m FROM " + db_ + ".price_aligned WHERE run_id = '" + run +
-                      "' ORDER BY m FORMAT TSV");
+    return clickhouse("SELECT DISTINCT toYYYYMM(bucket) AS m FROM " + db_ +
+                      ".price_aligned WHERE run_id = '" + run + "' ORDER BY m FORMAT TSV");
   }
 
   std::string old_, bf_;
@@ -95,7 +95,8 @@ TEST_F(PromoteRunTest, ConcurrentReaderNeverSeesAMonthEmptyOrMixed) {
   auto counts = [&](const std::string& run) {
     std::map<int, std::uint64_t> out;
     std::istringstream in(clickhouse("SELECT toYYYYMM(bucket) AS m, count() FROM " + db_ +
-                                     ".price_aligned FINAL WHERE run_id = '" + run + "' GROUP BY m FORMAT TSV"));
+                                     ".price_aligned FINAL WHERE run_id = '" + run +
+                                     "' GROUP BY m FORMAT TSV"));
     for (int m; in >> m;) in >> out[m];
     return out;
   };
@@ -116,7 +117,8 @@ TEST_F(PromoteRunTest, ConcurrentReaderNeverSeesAMonthEmptyOrMixed) {
       std::set<int> seen;
       for (const auto& row : rows) {
         int m = std::stoi(*row[0]);
-        std::uint64_t n = std::stoull(*row[1]), old_rows = std::stoull(*row[2]), new_rows = std::stoull(*row[3]);
+        std::uint64_t n = std::stoull(*row[1]), old_rows = std::stoull(*row[2]),
+                      new_rows = std::stoull(*row[3]);
         seen.insert(m);
         bool all_old = new_rows == 0 && old_counts.count(m) && n == old_counts[m];
         bool all_new = old_rows == 0 && new_counts.count(m) && n == new_counts[m];
@@ -154,14 +156,14 @@ struct CrashCase {
 
 TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
   const std::vector<CrashCase> cases{
-      {"promote_after_stage:1", true, false},            // while building the backup
-      {"promote_after_backup:1", true, false},           // backup done, live untouched
-      {"promote_after_stage:3", false, false},           // a month staged, not yet swapped in
-      {"promote_after_replace:2", false, false},         // a month swapped, staging not cleared
-      {"promote_after_replace:5", true, false},          // in the middle of the months
+      {"promote_after_stage:1", true, false},              // while building the backup
+      {"promote_after_backup:1", true, false},             // backup done, live untouched
+      {"promote_after_stage:3", false, false},             // a month staged, not yet swapped in
+      {"promote_after_replace:2", false, false},           // a month swapped, staging not cleared
+      {"promote_after_replace:5", true, false},            // in the middle of the months
       {"promote_before_journal_replaced:1", false, true},  // all months in, not verified
-      {"promote_after_verify:1", false, true},           // verified, source not dropped yet
-      {"promote_during_drop_source:2", true, true},      // source half dropped
+      {"promote_after_verify:1", false, true},             // verified, source not dropped yet
+      {"promote_during_drop_source:2", true, true},        // source half dropped
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.failpoint);
@@ -173,9 +175,10 @@ TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
     auto crashed = ypa(args, {"YPA_FAILPOINT=" + c.failpoint});
     ASSERT_EQ(crashed.exit_code, 137) << crashed.out << crashed.err;
     // At the crash every month of live is wholly old or wholly new.
-    auto live = clickhouse("SELECT toYYYYMM(bucket) AS m, count(), countIf(price_new < 1500) > 0 AND "
-                           "countIf(price_new >= 1500) > 0 FROM " + db_ +
-                           ".price_aligned WHERE run_id = 'live' GROUP BY m ORDER BY m FORMAT TSV");
+    auto live = clickhouse(
+        "SELECT toYYYYMM(bucket) AS m, count(), countIf(price_new < 1500) > 0 AND "
+        "countIf(price_new >= 1500) > 0 FROM " +
+        db_ + ".price_aligned WHERE run_id = 'live' GROUP BY m ORDER BY m FORMAT TSV");
     EXPECT_EQ(live.find("\t1\n"), std::string::npos) << live;
     if (!c.drop_source || c.failpoint != "promote_during_drop_source:2") {
       EXPECT_EQ(fingerprint("bf"), bf_) << "the source changed before verification";
@@ -235,8 +238,8 @@ TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource
   std::uniform_int_distribution<int> delay_ms(0, 600);
   int killed = 0;
   for (int i = 0; i < 8; ++i) {
-    std::vector<std::string> args{"promote_run", "--from", i % 2 ? "old" : "bf", "--to", "live", "--confirm",
-                                  "--keep-backup"};
+    std::vector<std::string> args{"promote_run", "--from",    i % 2 ? "old" : "bf", "--to",
+                                  "live",        "--confirm", "--keep-backup"};
     pid_t pid = spawn_ypa(args, db_);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     if (::kill(pid, SIGKILL) == 0) ++killed;
@@ -249,8 +252,9 @@ TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource
     EXPECT_EQ(cmp.exit_code, 0) << cmp.out;
   }
   EXPECT_GT(killed, 0);
-  EXPECT_EQ(clickhouse("SELECT count(DISTINCT run_id) FROM " + db_ + ".price_aligned WHERE run_id LIKE 'backup_%'"),
-            "2\n");
+  EXPECT_EQ(
+      clickhouse("SELECT count(DISTINCT run_id) FROM " + db_ + ".price_aligned WHERE run_id LIKE 'backup_%'"),
+      "2\n");
 }
 
 TEST_F(PromoteRunTest, KeepBackupKeepsExactlyBackupKeepBackups) {
@@ -260,12 +264,14 @@ TEST_F(PromoteRunTest, KeepBackupKeepsExactlyBackupKeepBackups) {
                       ".features_wide WHERE run_id LIKE 'backup_%' ORDER BY run_id FORMAT TSV");
   };
   std::vector<std::string> env{"BACKUP_KEEP=2"};
-  ASSERT_EQ(ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code, 0);
+  ASSERT_EQ(ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code,
+            0);
   auto first = backups();
   ASSERT_TRUE(std::regex_match(first, std::regex("backup_[0-9]{8}\n"))) << first;
   std::string day = first.substr(0, first.size() - 1);
   EXPECT_EQ(fingerprint(day), old_);
-  ASSERT_EQ(ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code, 0);
+  ASSERT_EQ(
+      ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, env).exit_code, 0);
   EXPECT_EQ(backups(), day + "\n" + day + "_2\n");
   EXPECT_EQ(fingerprint(day + "_2"), bf_);
   auto third = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm", "--keep-backup"}, env);
@@ -275,9 +281,10 @@ TEST_F(PromoteRunTest, KeepBackupKeepsExactlyBackupKeepBackups) {
   EXPECT_EQ(fingerprint(day + "_3"), old_);
   EXPECT_EQ(fingerprint("live"), bf_);
   // BACKUP_KEEP=1: one backup after the next promote.
-  ASSERT_EQ(ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, {"BACKUP_KEEP=1"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      ypa({"promote_run", "--from", "old", "--to", "live", "--confirm", "--keep-backup"}, {"BACKUP_KEEP=1"})
+          .exit_code,
+      0);
   EXPECT_EQ(backups(), day + "_4\n");
 }
 
@@ -302,8 +309,9 @@ TEST_F(PromoteRunTest, TokyoMonthBoundaries) {
   auto r = ypa({"promote_run", "--from", "tokyo_split", "--to", "live", "--confirm"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(fingerprint("live"), fingerprint("tokyo_split"));
-  EXPECT_EQ(partitions_of("live"), "features_wide\t('live',202501)\nfeatures_wide\t('live',202502)\n"
-                                   "price_aligned\t('live',202501)\nprice_aligned\t('live',202502)\n");
+  EXPECT_EQ(partitions_of("live"),
+            "features_wide\t('live',202501)\nfeatures_wide\t('live',202502)\n"
+            "price_aligned\t('live',202501)\nprice_aligned\t('live',202502)\n");
 
   fill("utc_split", "2025-02-01 08:00:00", 9, 2, 2, 3000);
   auto u = ypa({"promote_run", "--from", "utc_split", "--to", "live", "--confirm"});

@@ -38,7 +38,8 @@ class RunsTest : public ::testing::Test {
 
   std::string clickhouse(const std::string& query, bool check = true) {
     auto s = clickhouse_settings();
-    auto r = run_command({"clickhouse-client", "--host", s.host, "--port", std::to_string(s.port), "--query", query});
+    auto r = run_command(
+        {"clickhouse-client", "--host", s.host, "--port", std::to_string(s.port), "--query", query});
     if (check) {
       EXPECT_EQ(r.exit_code, 0) << query << "\n" << r.err;
     }
@@ -47,24 +48,29 @@ class RunsTest : public ::testing::Test {
 
   // `buckets` 15-minute buckets from `start` (Tokyo wall clock "YYYY-MM-DD HH:MM:SS") for shops x
   // iphones into price_aligned, and one features_wide row per (bucket, iphone), prices around `price`.
-  void fill(const std::string& run, const std::string& start, int buckets, int shops, int iphones, int price) {
+  void fill(const std::string& run, const std::string& start, int buckets, int shops, int iphones,
+            int price) {
     std::string t0 = "toDateTime('" + start + "', 'Asia/Tokyo')";
     std::string per_bucket = std::to_string(shops * iphones);
     clickhouse("INSERT INTO " + db_ +
-               ".price_aligned (run_id, bucket, shop_id, iphone_id, price_new, price_a, price_b, alignment_diff_sec, "
-               "record_time) SELECT '" + run + "', " + t0 + " + 900 * intDiv(number, " + per_bucket + "), number % " +
+               ".price_aligned (run_id, bucket, shop_id, iphone_id, price_new, price_a, price_b, "
+               "alignment_diff_sec, "
+               "record_time) SELECT '" +
+               run + "', " + t0 + " + 900 * intDiv(number, " + per_bucket + "), number % " +
                std::to_string(shops) + " + 1, intDiv(number % " + per_bucket + ", " + std::to_string(shops) +
                ") + 1, " + std::to_string(price) + " + number % 7, if(number % 5 = 0, NULL, " +
                std::to_string(price - 100) + "), NULL, -60, " + t0 + " + 900 * intDiv(number, " + per_bucket +
                ") - 60 FROM numbers(" + std::to_string(buckets * shops * iphones) + ")");
     std::string n = std::to_string(iphones);
-    clickhouse("INSERT INTO " + db_ +
-               ".features_wide (run_id, bucket, scope, mean, median, std, shop_count, dispersion, ema_120, sma_120) "
-               "SELECT '" + run + "', " + t0 + " + 900 * intDiv(number, " + n + "), concat('iphone:', toString(number % " +
-               n + " + 1)), " + std::to_string(price) + " + (number % 11) / 4, " + std::to_string(price) +
-               ", if(number % 3 = 0, NULL, 1.5 + number % 4), " + std::to_string(shops) + ", 0.01, " +
-               std::to_string(price) + " + 0.5, " + std::to_string(price) + " + 0.25 FROM numbers(" +
-               std::to_string(buckets * iphones) + ")");
+    clickhouse(
+        "INSERT INTO " + db_ +
+        ".features_wide (run_id, bucket, scope, mean, median, std, shop_count, dispersion, ema_120, sma_120) "
+        "SELECT '" +
+        run + "', " + t0 + " + 900 * intDiv(number, " + n + "), concat('iphone:', toString(number % " + n +
+        " + 1)), " + std::to_string(price) + " + (number % 11) / 4, " + std::to_string(price) +
+        ", if(number % 3 = 0, NULL, 1.5 + number % 4), " + std::to_string(shops) + ", 0.01, " +
+        std::to_string(price) + " + 0.5, " + std::to_string(price) + " + 0.25 FROM numbers(" +
+        std::to_string(buckets * iphones) + ")");
   }
 
   // Per table and Tokyo month: deduplicated rows and a hash of their contents without run_id and
@@ -72,11 +78,13 @@ class RunsTest : public ::testing::Test {
   std::string fingerprint(const std::string& run) {
     std::string out = clickhouse(
         "SELECT 'price_aligned', toYYYYMM(bucket) AS m, count(), sum(cityHash64(bucket, shop_id, iphone_id, "
-        "price_new, ifNull(price_a, 0), isNull(price_a), ifNull(price_b, 0), alignment_diff_sec, record_time)) FROM " +
+        "price_new, ifNull(price_a, 0), isNull(price_a), ifNull(price_b, 0), alignment_diff_sec, "
+        "record_time)) FROM " +
         db_ + ".price_aligned FINAL WHERE run_id = '" + run + "' GROUP BY m ORDER BY m FORMAT TSV");
     out += clickhouse(
         "SELECT 'features_wide', toYYYYMM(bucket) AS m, count(), sum(cityHash64(bucket, scope, mean, median, "
-        "ifNull(std, -1), isNull(std), shop_count, ifNull(ema_120, -1), ifNull(sma_120, -1), n_models)) FROM " +
+        "ifNull(std, -1), isNull(std), shop_count, ifNull(ema_120, -1), ifNull(sma_120, -1), n_models)) "
+        "FROM " +
         db_ + ".features_wide FINAL WHERE run_id = '" + run + "' GROUP BY m ORDER BY m FORMAT TSV");
     return out;
   }
@@ -84,7 +92,8 @@ class RunsTest : public ::testing::Test {
   // Active partitions of `run`, "table month" lines.
   std::string partitions_of(const std::string& run) {
     return clickhouse("SELECT DISTINCT table, partition FROM system.parts WHERE database = '" + db_ +
-                      "' AND active AND partition LIKE '(\\'" + run + "\\',%' ORDER BY table, partition FORMAT TabSeparatedRaw");
+                      "' AND active AND partition LIKE '(\\'" + run +
+                      "\\',%' ORDER BY table, partition FORMAT TabSeparatedRaw");
   }
 
   // The run ids that hold at least one row, sorted, one per line.
@@ -95,8 +104,8 @@ class RunsTest : public ::testing::Test {
   }
 
   std::string columns(const std::string& table) {
-    std::string list = clickhouse("SELECT name FROM system.columns WHERE database = '" + db_ + "' AND table = '" +
-                                  table + "' FORMAT TSV");
+    std::string list = clickhouse("SELECT name FROM system.columns WHERE database = '" + db_ +
+                                  "' AND table = '" + table + "' FORMAT TSV");
     std::string out;
     std::istringstream in(list);
     for (std::string line; std::getline(in, line);) out += (out.empty() ? "" : ", ") + line;
@@ -105,8 +114,8 @@ class RunsTest : public ::testing::Test {
 
   // Copies run `from` of `table` into run `to` (rows matching `where`), with column expressions
   // replaced by `overrides`, e.g. {{"mean", "mean + 1"}, {"inserted_at", "now() + 10"}}.
-  void copy_rows(const std::string& table, const std::string& from, const std::string& to, const std::string& where,
-                 std::map<std::string, std::string> overrides = {}) {
+  void copy_rows(const std::string& table, const std::string& from, const std::string& to,
+                 const std::string& where, std::map<std::string, std::string> overrides = {}) {
     overrides.emplace("run_id", "'" + to + "'");
     std::string cols = columns(table), select;
     std::istringstream in(cols);
@@ -115,8 +124,8 @@ class RunsTest : public ::testing::Test {
       auto it = overrides.find(c);
       select += (select.empty() ? "" : ", ") + (it == overrides.end() ? c : it->second);
     }
-    clickhouse("INSERT INTO " + db_ + "." + table + " (" + cols + ") SELECT " + select + " FROM " + db_ + "." + table +
-               " WHERE run_id = '" + from + "' AND (" + where + ")");
+    clickhouse("INSERT INTO " + db_ + "." + table + " (" + cols + ") SELECT " + select + " FROM " + db_ +
+               "." + table + " WHERE run_id = '" + from + "' AND (" + where + ")");
   }
 
   std::string db_;

@@ -9,14 +9,16 @@ namespace ypa::store {
 namespace {
 
 TEST(RunId, AcceptsLettersDigitsUnderscoreUpTo64) {
-  for (const char* id : {"live", "bf1", "backup_20250101_2", "A", "_", "0"}) EXPECT_TRUE(is_valid_run_id(id)) << id;
+  for (const char* id : {"live", "bf1", "backup_20250101_2", "A", "_", "0"})
+    EXPECT_TRUE(is_valid_run_id(id)) << id;
   EXPECT_TRUE(is_valid_run_id(std::string(64, 'a')));
 }
 
 TEST(RunId, RefusesMalformedIds) {
-  for (std::string id : {std::string("x') OR 1=1 --"), std::string(""), std::string(65, 'a'), std::string("ライブ"),
-                         std::string("caf\xc3\xa9"), std::string("a b"), std::string("a-b"), std::string("a\nb"),
-                         std::string("a'b"), std::string("a\0b", 3), std::string("a.b"), std::string("`a`")}) {
+  for (std::string id :
+       {std::string("x') OR 1=1 --"), std::string(""), std::string(65, 'a'), std::string("ライブ"),
+        std::string("caf\xc3\xa9"), std::string("a b"), std::string("a-b"), std::string("a\nb"),
+        std::string("a'b"), std::string("a\0b", 3), std::string("a.b"), std::string("`a`")}) {
     EXPECT_FALSE(is_valid_run_id(id)) << id;
   }
 }

@@ -47,8 +47,8 @@ TEST(Backups, NameTakesTheFirstFreeSuffix) {
 }
 
 TEST(Backups, RetentionKeepsTheNewest) {
-  std::vector<std::string> runs{"live", "backup_20250103", "backup_20250105", "backup_20250105_2", "backup_x",
-                                "backup_20250101_10", "backup_20250101_9", "bf1"};
+  std::vector<std::string> runs{"live",     "backup_20250103",    "backup_20250105",   "backup_20250105_2",
+                                "backup_x", "backup_20250101_10", "backup_20250101_9", "bf1"};
   EXPECT_EQ(backups_to_drop(runs, 2, {}),
             (std::vector<std::string>{"backup_20250103", "backup_20250101_10", "backup_20250101_9"}));
   EXPECT_EQ(backups_to_drop(runs, 5, {}), std::vector<std::string>{});
@@ -59,10 +59,11 @@ TEST(Backups, RetentionKeepsTheNewest) {
 TEST(CopySql, RenamesTheRunWithoutAnAliasAndDeduplicates) {
   auto sql = copy_month_sql("db", "price_aligned", "price_aligned_promote_staging",
                             {"run_id", "bucket", "price_new", "inserted_at"}, "bf1", "live", 202501);
-  EXPECT_EQ(sql,
-            "INSERT INTO `db`.`price_aligned_promote_staging` (`run_id`, `bucket`, `price_new`, `inserted_at`) "
-            "SELECT 'live', `bucket`, `price_new`, now() FROM `db`.`price_aligned` FINAL "
-            "WHERE run_id = 'bf1' AND toYYYYMM(bucket) = 202501");
+  EXPECT_EQ(
+      sql,
+      "INSERT INTO `db`.`price_aligned_promote_staging` (`run_id`, `bucket`, `price_new`, `inserted_at`) "
+      "SELECT 'live', `bucket`, `price_new`, now() FROM `db`.`price_aligned` FINAL "
+      "WHERE run_id = 'bf1' AND toYYYYMM(bucket) = 202501");
 }
 
 TEST(CompareSql, GroupsBothRunsByKeyWithoutAJoin) {
