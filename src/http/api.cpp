@@ -164,7 +164,10 @@ Response Api::handle(const Request& request) {
     }
     return detail(404, "Not found.");
   }
-  return dispatch(it->second, request);
+  Response r = dispatch(it->second, request);
+  // DRF's APIView names the allowed methods on every response, errors and 401s included.
+  if (it->second.needs_auth) r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+  return r;
 }
 
 Response Api::dispatch(const Route& route, const Request& request) {
@@ -182,14 +185,10 @@ Response Api::dispatch(const Route& route, const Request& request) {
     }
   }
   if (request.method == "OPTIONS") {
-    Response r = json_response(200, Json{{"name", request.path}, {"renders", {"application/json"}}});
-    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-    return r;
+    return json_response(200, Json{{"name", request.path}, {"renders", {"application/json"}}});
   }
   if (request.method != "GET" && request.method != "HEAD") {
-    Response r = detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
-    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-    return r;
+    return detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
   }
   std::string key;
   if (route.cacheable && config_.cache_ms > 0) {

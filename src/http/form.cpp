@@ -366,13 +366,14 @@ std::string run_id_param(const QueryParams& q, FormErrors& e) {
   if (!v) return std::string(store::kLiveRun);
   auto s = strip(*v);
   if (s.empty()) return std::string(store::kLiveRun);
+  // Django runs the field's own validators before the null-character check CharField appends.
   bool bad = false;
-  if (s.find('\0') != std::string_view::npos) {
-    e.add("run_id", std::string(kNullCharacters));
-    bad = true;
-  }
   if (!store::is_valid_run_id(s)) {
     e.add("run_id", std::string(kInvalidRunId));
+    bad = true;
+  }
+  if (s.find('\0') != std::string_view::npos) {
+    e.add("run_id", std::string(kNullCharacters));
     bad = true;
   }
   return bad ? std::string(store::kLiveRun) : std::string(s);

@@ -65,7 +65,7 @@ void serve(const ServeOptions& o) {
     Response out = api.handle(r);
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name, value);
-    res.set_header("Vary", "Accept, Authorization");
+    res.set_header("Vary", "Accept");
     res.set_content(std::move(out.body), out.content_type);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.observe(api.endpoint_of(r.path), out.status, seconds);

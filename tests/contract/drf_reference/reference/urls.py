@@ -1,0 +1,22 @@
+from django.http import JsonResponse
+from django.urls import path
+
+from reference import views
+
+urlpatterns = [
+    path("api/overall-bars/", views.OverallBarView.as_view()),
+    path("api/overall-bars/points/", views.OverallBarPointsView.as_view()),
+    path("api/cohort-bars/", views.CohortBarView.as_view()),
+    path("api/cohort-bars/points/", views.CohortBarPointsView.as_view()),
+    path("api/features/", views.FeatureSnapshotView.as_view()),
+    path("api/features/points/", views.FeaturePointsView.as_view()),
+    path("api/purchasing-time-analyses/", views.PurchasingShopTimeAnalysisView.as_view()),
+    path("api/purchasing-time-analyses/compact/", views.PSTACompactView.as_view()),
+]
+
+
+def not_found(request, exception=None):
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+handler404 = not_found
