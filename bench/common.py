@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # YPA_BIN lets a run use another build directory (e.g. one that nobody else rebuilds during the run).
-YPA = os.environ.get("YPA_BIN", os.path.join(ROOT, "build", "ypa"))
+YPA = os.path.abspath(os.environ.get("YPA_BIN", os.path.join(ROOT, "build", "ypa")))
 WARMUP_DAYS = 10  # 960 buckets of 15 minutes, SPEC §5's default warm-up
 START = dt.date(2025, 1, 1)
 TIME_ZONE = "+09"  # PIPELINE_TZ's default, Asia/Tokyo, has no daylight saving time

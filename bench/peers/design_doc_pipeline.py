@@ -97,6 +97,18 @@ PA_COLUMNS = ["run_id", "bucket", "shop_id", "iphone_id", "price_new", "price_a"
               "record_time"]
 
 
+def nan_to_none(values):
+    """NaN -> None in a float array: clickhouse-driver's numpy float columns write NaN as NaN, not NULL."""
+    if values.dtype.kind != "f":
+        return values
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    out = values.astype(object)
+    out[missing] = None
+    return out
+
+
 def insert(ch, table, frame, columns, mode):
     """clickhouse-driver INSERT of frame's columns: numpy columnar, or a list of row tuples."""
     query = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
@@ -108,7 +120,7 @@ def insert(ch, table, frame, columns, mode):
                 # Naive wall-clock times of the columns' zone, which clickhouse-driver localizes vectorised;
                 # a tz-aware index would go through one Timestamp object per row (ten times slower).
                 s = s.dt.tz_convert(TZ).dt.tz_localize(None)
-            data.append(s.to_numpy())
+            data.append(nan_to_none(s.to_numpy()))
         ch.execute(query, data, columnar=True)
     else:
         # What most code does: objects, NaN -> None, one tuple per row (integers kept integral for UInt32).

@@ -37,7 +37,8 @@ def aggregates(env, db, run_id, columns=AGGREGATE_COLUMNS):
     """One run's features_wide columns, indexed by (scope, bucket as epoch seconds), sorted."""
     text = _query(env, f"SELECT scope, toUInt32(bucket) AS b, {', '.join(columns)} FROM {db}.features_wide "
                        f"WHERE run_id = '{run_id}'", "TSVWithNames")
-    frame = pd.read_csv(io.StringIO(text), sep="\t", na_values=["\\N"], keep_default_na=False)
+    # "\\N" is NULL; "nan" and "inf" stay text here, so that NULL and NaN can be told apart below.
+    frame = pd.read_csv(io.StringIO(text), sep="\t", na_values=["\\N"], keep_default_na=False, low_memory=False)
     return frame.set_index(["scope", "b"]).sort_index()
 
 
@@ -53,15 +54,22 @@ def compare_aggregates(want, got, tolerance=TOLERANCE):
     both = want.index.intersection(got.index)
     a, b = want.loc[both], got.loc[both]
     for c in want.columns:
-        x, y = a[c].to_numpy(dtype=float), b[c].to_numpy(dtype=float)
-        same_null = np.isnan(x) == np.isnan(y)
+        null_a, null_b = a[c].isna().to_numpy(), b[c].isna().to_numpy()
+        x, y = _numbers(a[c]), _numbers(b[c])
         with np.errstate(invalid="ignore"):
-            close = np.isnan(x) | (np.abs(x - y) <= tolerance * np.maximum(1.0, np.abs(x)))
-        bad = ~(same_null & close)
+            close = (x == y) | (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= tolerance * np.maximum(1.0, np.abs(x)))
+        bad = (null_a != null_b) | (~null_a & ~close)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            problems.append(f"{c}: {int(bad.sum())} rows differ, e.g. {both[i]}: {x[i]!r} vs {y[i]!r}")
+            show = lambda v, null: "NULL" if null else repr(v)  # noqa: E731
+            problems.append(f"{c}: {int(bad.sum())} rows differ, e.g. {both[i]}: {show(x[i], null_a[i])} vs "
+                            f"{show(y[i], null_b[i])}")
     return problems
+
+
+def _numbers(column):
+    """Floats of a fetched column: NULL and "nan" both become NaN (nulls are told apart by isna first)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
 
 def max_relative_difference(want, got, columns):
@@ -69,8 +77,8 @@ def max_relative_difference(want, got, columns):
     both = want.index.intersection(got.index)
     worst = 0.0
     for c in columns:
-        x, y = want.loc[both, c].to_numpy(dtype=float), got.loc[both, c].to_numpy(dtype=float)
-        ok = ~np.isnan(x) & ~np.isnan(y)
+        x, y = _numbers(want.loc[both, c]), _numbers(got.loc[both, c])
+        ok = np.isfinite(x) & np.isfinite(y)
         if ok.any():
             worst = max(worst, float(np.max(np.abs(x[ok] - y[ok]) / np.maximum(1.0, np.abs(x[ok])))))
     return worst

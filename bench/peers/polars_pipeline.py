@@ -21,6 +21,7 @@ import sys
 import time
 import zoneinfo
 
+import numpy as np
 import polars as pl
 from clickhouse_driver import Client
 
@@ -90,7 +91,13 @@ def insert(ch, table, frame):
         col = frame[name]
         if isinstance(dtype, pl.Datetime):
             col = col.dt.epoch("s").cast(pl.UInt32)
-        data.append(col.to_numpy())
+        values = col.to_numpy()
+        if values.dtype.kind == "f" and (col.null_count() or col.is_nan().any()):
+            # clickhouse-driver's numpy float columns write NaN as NaN; only None becomes NULL.
+            missing = np.isnan(values)
+            values = values.astype(object)
+            values[missing] = None
+        data.append(values)
     ch.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES", data, columnar=True)
     return frame.height
 
