@@ -7,15 +7,13 @@
 #include <ctime>
 
 #include "cli/commands.hpp"
+#include "compute/backend_factory.hpp"
 #include "core/env.hpp"
 #include "core/errors.hpp"
 #include "core/settings.hpp"
 #include "pipeline/options.hpp"
 #include "pipeline/run.hpp"
 #include "store/run_id.hpp"
-#if defined(YPA_WITH_CUDA)
-#include "compute/cuda/device_info.hpp"
-#endif
 
 namespace ypa::cli {
 namespace {
@@ -27,26 +25,27 @@ struct Flags {
   bool allow_live = false;
 };
 
-int gpu_count() {
-#if defined(YPA_WITH_CUDA)
-  return static_cast<int>(compute::cuda::list_devices().size());
-#else
-  return 0;
-#endif
-}
-
-// cpu, auto (GPU when present) or cuda:N. The CUDA backend comes with its own release; until then a
-// GPU request fails clearly and auto runs on the CPU.
+// cpu, auto (the GPU when this build has CUDA and a GPU is present, else the CPU, with a log line
+// saying why) or cuda:N (fails with one line when this build or machine cannot give it).
 std::string resolve_device(const std::string& requested) {
   if (requested == "cpu") return "cpu";
   if (requested == "auto") {
-    if (gpu_count() > 0) spdlog::info("--device auto: a GPU is present but this build runs on the CPU");
+    if (compute::cuda_device_count() > 0) return "cuda:0";
+    spdlog::info("--device auto: {}; running on the CPU",
+                 compute::cuda_built() ? "no CUDA GPU on this machine" : "this build has no CUDA backend");
     return "cpu";
   }
   if (requested.rfind("cuda:", 0) == 0) {
-    env::parse_int(requested.substr(5), "--device cuda:N", 0, 63);
-    if (gpu_count() == 0) throw InputError(fmt::format("--device {}: no CUDA GPU on this machine", requested));
-    throw InputError(fmt::format("--device {}: the CUDA backend is not part of this build yet; use cpu", requested));
+    auto index = env::parse_int(requested.substr(5), "--device cuda:N", 0, 63);
+    if (!compute::cuda_built()) {
+      throw InputError(fmt::format("--device {}: this build has no CUDA backend; use cpu", requested));
+    }
+    int count = compute::cuda_device_count();
+    if (count == 0) throw InputError(fmt::format("--device {}: no CUDA GPU on this machine", requested));
+    if (index >= count) {
+      throw InputError(fmt::format("--device {}: this machine has {} CUDA GPU(s)", requested, count));
+    }
+    return requested;
   }
   throw InputError(fmt::format("--device '{}': expected cpu, auto or cuda:N", requested));
 }

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "clickhouse/client.hpp"
-#include "compute/backend.hpp"
+#include "compute/backend_factory.hpp"
 #include "core/errors.hpp"
 #include "pipeline/catalog.hpp"
 #include "pipeline/progress.hpp"
@@ -102,7 +102,7 @@ RunSummary run_pipeline(const RunOptions& requested, const ClickHouseSettings& c
                                                   : "the run has no earlier rows; warming up from PostgreSQL");
   }
 
-  auto backend = compute::make_cpu_backend();
+  auto backend = compute::make_backend(options.device);
   summary.device = backend->name();
   RunStats stats;
   auto plans = plan_slices(options, grid);
