@@ -59,13 +59,9 @@ std::uint32_t choose_inserted_at(clickhouse::Client& client, const std::string& 
 bool source_has_rows(postgres::Connection& conn, const postgres::SourceTables& tables, const RunOptions& options,
                      const BucketGrid& grid) {
   RecordWindow window = record_window(options.range, options.align, grid);
-  TimeZone utc("UTC");
-  auto literal = [&](std::int64_t us) {
-    return fmt::format("'{}.{:06}+00'", format_sql(us / 1'000'000, utc), us % 1'000'000);
-  };
   auto r = conn.exec(fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE recorded_at >= {} AND recorded_at < {})",
-                                 postgres::quote_identifier(tables.price_record), literal(window.begin_us),
-                                 literal(window.end_us)));
+                                 postgres::quote_identifier(tables.price_record),
+                                 timestamp_literal(window.begin_us), timestamp_literal(window.end_us)));
   return r.text(0, 0) == "t";
 }
 
@@ -93,14 +89,21 @@ RunSummary run_pipeline(const RunOptions& requested, const ClickHouseSettings& c
     summary.seconds = seconds_since(started);
     return summary;
   }
-  std::uint32_t inserted_at = choose_inserted_at(writer_client, ch_settings.database, options);
   RunHistory history;
   if (options.incremental) {
     history = load_run_history(writer_client, ch_settings.database, options, catalog, feature_params(options.settings));
-    if (history.found) options.warmup_buckets = 0;
-    spdlog::info("incremental: {}", history.found ? "continuing the run's own feature state"
-                                                  : "the run has no earlier rows; warming up from PostgreSQL");
+    if (history.found) {
+      options.warmup_buckets = 0;
+      spdlog::info("incremental: continuing the run's own feature state");
+    } else if (history.run_start != 0 && history.run_start < options.range.first) {
+      options.range.first = history.run_start;
+      spdlog::info("incremental: the run began less than a feature window ago; recomputing it from {}",
+                   format_iso(history.run_start, grid.zone()));
+    } else {
+      spdlog::info("incremental: the run has no earlier rows; warming up from PostgreSQL");
+    }
   }
+  std::uint32_t inserted_at = choose_inserted_at(writer_client, ch_settings.database, options);
 
   auto backend = compute::make_backend(options.device);
   summary.device = backend->name();

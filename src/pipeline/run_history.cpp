@@ -21,6 +21,11 @@ RunHistory load_run_history(clickhouse::Client& client, const std::string& datab
   for (std::size_t c = 0; c < catalog.cohorts.size(); ++c) scopes["cohort:" + catalog.cohorts[c].slug] = {true, c};
 
   RunHistory history;
+  auto start = client.select_value(store::select_first_bucket_sql(database, options.run_id));
+  history.run_start = start ? static_cast<EpochSeconds>(std::stoll(*start)) : 0;
+  if (history.run_start == 0 || history.run_start >= first) return history;  // nothing before `first`
+  if (history.run_start > first - static_cast<EpochSeconds>(tail_length) * step) return history;  // too young
+
   history.iphones.series.assign(catalog.iphone_ids.size(), domain::initial_carry(params));
   history.cohorts.series.assign(catalog.cohorts.size(), domain::initial_carry(params));
   auto carry_of = [&](const std::string& scope) -> domain::SeriesCarry* {
@@ -34,16 +39,16 @@ RunHistory load_run_history(clickhouse::Client& client, const std::string& datab
   std::vector<std::string> ema_columns;
   for (int w : options.settings.window_min) ema_columns.push_back(fmt::format("ema_{}", w));
   const EpochSeconds horizon = first - EpochSeconds{default_warmup_buckets(options.settings)} * step;
+  history.found = true;
   for (const auto& row : client.select_rows(
            store::select_latest_ema_sql(database, options.run_id, horizon, first - step, ema_columns))) {
-    history.found = true;
     auto* carry = carry_of(row.at(0).value_or(""));
     if (carry == nullptr) continue;
     for (std::size_t w = 0; w < ema_columns.size(); ++w) {
       carry->ema[w] = row.at(w + 1) ? std::stod(*row.at(w + 1)) : NAN;
     }
   }
-  if (!history.found || tail_length == 0) return history;
+  if (tail_length == 0) return history;
 
   // The window tails: the means of the last max_window - 1 buckets before `first`.
   const EpochSeconds tail_first = first - static_cast<EpochSeconds>(tail_length) * step;

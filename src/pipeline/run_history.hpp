@@ -12,7 +12,11 @@
 namespace ypa::pipeline {
 
 struct RunHistory {
-  bool found = false;  // the run has rows before `first`
+  bool found = false;  // the run's rows hold the whole state at `first`: use iphones/cohorts
+  // When the run is younger than the features' longest window before `first`, its rows do not hold the
+  // full window tails (the run's own warm-up was never written); the cycle must then recompute the
+  // run from its first bucket, as a backfill would. 0 when the run has no rows.
+  EpochSeconds run_start = 0;
   compute::FeatureCarry iphones;
   compute::FeatureCarry cohorts;
 };

@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::int64_t kMicros = 1'000'000;
 
-// A UTC timestamptz literal with microseconds: exact, unlike to_timestamp(double).
-std::string timestamp_literal(std::int64_t us) {
-  TimeZone utc("UTC");
-  std::int64_t sec = us >= 0 ? us / kMicros : -((-us + kMicros - 1) / kMicros);
-  std::int64_t frac = us - sec * kMicros;
-  return fmt::format("'{}.{:06}+00'", format_sql(sec, utc), frac);
-}
-
 std::string id_filter(const char* column, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return "";
   std::string list;
@@ -27,6 +19,13 @@ std::string id_filter(const char* column, const std::vector<std::int64_t>& ids) 
 }
 
 }  // namespace
+
+std::string timestamp_literal(std::int64_t us) {
+  static const TimeZone utc("UTC");
+  std::int64_t sec = us >= 0 ? us / kMicros : -((-us + kMicros - 1) / kMicros);
+  std::int64_t frac = us - sec * kMicros;
+  return fmt::format("'{}.{:06}+00'", format_sql(sec, utc), frac);
+}
 
 std::vector<SlicePlan> plan_slices(const RunOptions& options, const BucketGrid& grid) {
   const EpochSeconds step = grid.interval_sec();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/time.hpp"
@@ -31,6 +32,10 @@ struct RecordWindow {
   std::int64_t end_us = 0;
 };
 RecordWindow record_window(const BucketRange& buckets, const domain::AlignParams& params, const BucketGrid& grid);
+
+// A timestamptz literal in UTC with microseconds ('2025-01-01 00:00:00.000001+00'): exact, unlike
+// to_timestamp(double).
+std::string timestamp_literal(std::int64_t unix_us);
 
 struct SourceSlice {
   SlicePlan plan;

@@ -60,6 +60,10 @@ std::string select_last_bucket_sql(const std::string& database, const std::strin
   return fmt::format("SELECT toUInt32(max(bucket)) FROM {}.features_wide WHERE run_id = '{}'", database, run_id);
 }
 
+std::string select_first_bucket_sql(const std::string& database, const std::string& run_id) {
+  return fmt::format("SELECT toUInt32(min(bucket)) FROM {}.features_wide WHERE run_id = '{}'", database, run_id);
+}
+
 std::string select_pipeline_tables_sql(const std::string& database) {
   return fmt::format(
       "SELECT name FROM system.tables WHERE database = '{}' AND name IN ('price_aligned', 'features_wide')", database);

@@ -32,6 +32,8 @@ std::string select_latest_ema_sql(const std::string& database, const std::string
 
 // One row, one column: the newest bucket (Unix seconds) of the run's features_wide rows, 0 if none.
 std::string select_last_bucket_sql(const std::string& database, const std::string& run_id);
+// One row, one column: the oldest bucket (Unix seconds) of the run's features_wide rows, 0 if none.
+std::string select_first_bucket_sql(const std::string& database, const std::string& run_id);
 
 // One row per existing table of the two the pipeline writes.
 std::string select_pipeline_tables_sql(const std::string& database);

@@ -5,67 +5,12 @@
 
 #include <algorithm>
 
+#include "support/databases.hpp"
 #include "support/run_command.hpp"
 #include "support/stack_env.hpp"
 
 namespace ypa::testing {
 namespace {
-
-CommandResult clickhouse_client(const std::string& query) {
-  auto ch = clickhouse_settings();
-  return run_command({"clickhouse-client", "--host", ch.host, "--port", std::to_string(ch.port), "--query", query});
-}
-
-// A PostgreSQL database and a ClickHouse database of the same name, with both schemas.
-class Databases {
- public:
-  explicit Databases(const std::string& prefix) : name_(unique_name(prefix)) {
-    EXPECT_EQ(run_command({"psql", "-XAtq", "-d", "postgres", "-c", "CREATE DATABASE " + name_}).exit_code, 0);
-    EXPECT_EQ(ypa({"init", "--source-schema"}).exit_code, 0);
-    EXPECT_EQ(ypa({"init"}).exit_code, 0);
-  }
-  ~Databases() {
-    run_command({"psql", "-XAtq", "-d", "postgres", "-c", "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"});
-    clickhouse_client("DROP DATABASE IF EXISTS " + name_);
-  }
-  std::vector<std::string> env() const { return {"PGDATABASE=" + name_, "CLICKHOUSE_DB=" + name_}; }
-  CommandResult ypa(const std::vector<std::string>& args, std::vector<std::string> extra = {}) const {
-    auto e = env();
-    e.insert(e.end(), extra.begin(), extra.end());
-    return run_ypa(args, e);
-  }
-  CommandResult oracle(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/oracle/pipeline_oracle.py"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, env());
-  }
-  // The run's rows as text, ordered by key, without run_id and inserted_at.
-  std::string dump(const std::string& run, const std::string& table, const std::string& where = "") const {
-    std::string columns = table == "price_aligned"
-                              ? "iphone_id, shop_id, bucket, price_new, price_a, price_b, alignment_diff_sec, record_time"
-                              : "* EXCEPT (run_id, inserted_at)";
-    std::string order = table == "price_aligned" ? "iphone_id, shop_id, bucket" : "scope, bucket";
-    if (table != "price_aligned") {
-      // 18.16 has no EXCEPT: list the columns instead.
-      auto names = clickhouse_client("SELECT arrayStringConcat(groupArray(name), ', ') FROM system.columns WHERE "
-                                     "database = '" + name_ + "' AND table = 'features_wide' AND name NOT IN "
-                                     "('run_id', 'inserted_at')");
-      columns = names.out.substr(0, names.out.size() - 1);
-    }
-    auto r = clickhouse_client("SELECT " + columns + " FROM " + name_ + "." + table + " FINAL WHERE run_id = '" + run +
-                               "'" + where + " ORDER BY " + order + " FORMAT TSV");
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
-  std::int64_t rows(const std::string& table) const {
-    auto r = clickhouse_client("SELECT count() FROM " + name_ + "." + table);
-    return std::stoll(r.out);
-  }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-};
 
 void expect_oracle_passes(const Databases& db, const std::vector<std::string>& args) {
   auto r = db.oracle(args);

@@ -19,4 +19,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
 CommandResult run_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
 std::string ypa_binary();
 
+// The current environment with `extra_env` applied (same override rules as run_command).
+std::vector<std::string> environment_with(const std::vector<std::string>& extra_env);
+// Starts a program in the background with stderr appended to `log_path` and stdout discarded.
+int spawn_background(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                     const std::string& log_path);
+
 }  // namespace ypa::testing
