@@ -21,11 +21,15 @@ using Json = nlohmann::ordered_json;
 // A chart query returns every matching point; past this many the caller must narrow the filters.
 constexpr std::uint64_t kMaxPoints = 100000;
 constexpr std::size_t kMaxCacheEntries = 4096;
+// How long past its lifetime a cached answer may still be served while one request refreshes it.
+constexpr std::chrono::seconds kMaxStale{10};
 // SPEC §10: a bucket is final once it is five minutes old.
 constexpr EpochSeconds kFinalAfter = 300;
 constexpr const char* kUnavailable = "Service temporarily unavailable, try again later.";
 
-Response json_response(int status, const Json& body) { return Response{status, render_json(body), "application/json", {}}; }
+Response json_response(int status, const Json& body) {
+  return Response{status, render_json(body), nullptr, "application/json", {}};
+}
 
 Response detail(int status, std::string_view message) { return json_response(status, Json{{"detail", message}}); }
 
@@ -157,7 +161,7 @@ Response Api::handle(const Request& request) {
   if (it == routes_.end()) {
     // Django's APPEND_SLASH: a known path without its trailing slash is redirected, query kept.
     if (!request.path.empty() && request.path.back() != '/' && routes_.count(request.path + "/")) {
-      Response r{301, "", "text/html; charset=utf-8", {}};
+      Response r{301, "", nullptr, "text/html; charset=utf-8", {}};
       r.headers.emplace_back("Location",
                              request.path + "/" + (request.raw_query.empty() ? "" : "?" + request.raw_query));
       return r;
@@ -202,9 +206,23 @@ Response Api::dispatch(const Route& route, const Request& request) {
   Call call{request, QueryParams::parse(request.raw_query), "http://" + request.host + request.path,
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count()};
+  // Whatever happens below, a refresh this request took on is released.
+  struct RefreshGuard {
+    Api* api;
+    const std::string& key;
+    bool done = false;
+    ~RefreshGuard() {
+      if (!done && !key.empty()) api->forget_refresh(key);
+    }
+  } guard{this, key};
   try {
     Response r = (this->*route.handler)(call);
-    if (!key.empty() && r.status == 200) remember(key, r);
+    if (!key.empty() && r.status == 200) {
+      r.shared_body = std::make_shared<const std::string>(std::move(r.body));
+      r.body.clear();
+      remember(key, r);
+      guard.done = true;
+    }
     return r;
   } catch (const clickhouse::ServerError& e) {
     metrics_.clickhouse_error("server");
@@ -224,21 +242,34 @@ std::optional<Response> Api::cached(const std::string& key) {
   std::lock_guard lock(cache_mutex_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  if (it->second.expires < std::chrono::steady_clock::now()) {
+  auto now = std::chrono::steady_clock::now();
+  CacheEntry& entry = it->second;
+  if (now <= entry.expires) return entry.response;
+  if (now > entry.stale_until) {
     cache_.erase(it);
     return std::nullopt;
   }
-  return it->second.response;
+  // Expired: one request refreshes it while the others keep getting the previous answer, so an
+  // expiry never sends every waiting client to ClickHouse at once (nor a slow refresh either).
+  if (entry.refreshing) return entry.response;
+  entry.refreshing = true;
+  return std::nullopt;
 }
 
 void Api::remember(const std::string& key, const Response& response) {
   std::lock_guard lock(cache_mutex_);
   auto now = std::chrono::steady_clock::now();
   if (cache_.size() >= kMaxCacheEntries) {
-    std::erase_if(cache_, [&](const auto& entry) { return entry.second.expires < now; });
+    std::erase_if(cache_, [&](const auto& entry) { return entry.second.stale_until < now; });
     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
   }
-  cache_[key] = CacheEntry{now + std::chrono::milliseconds(config_.cache_ms), response};
+  auto lifetime = std::chrono::milliseconds(config_.cache_ms);
+  cache_[key] = CacheEntry{now + lifetime, now + lifetime + kMaxStale, false, response};
+}
+
+void Api::forget_refresh(const std::string& key) {
+  std::lock_guard lock(cache_mutex_);
+  if (auto it = cache_.find(key); it != cache_.end()) it->second.refreshing = false;
 }
 
 Response Api::overall_bars(const Call& c) {
@@ -519,11 +550,11 @@ Response Api::readyz(const Call&) {
 }
 
 Response Api::metrics(const Call&) {
-  return Response{200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4; charset=utf-8", {}};
+  return Response{200, metrics_.render(pool_.stats()), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
 Response Api::schema_doc(const Call&) {
-  return Response{200, render_json(schema_), "application/vnd.oai.openapi+json", {}};
+  return Response{200, render_json(schema_), nullptr, "application/vnd.oai.openapi+json", {}};
 }
 
 }  // namespace ypa::http

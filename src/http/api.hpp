@@ -34,6 +34,8 @@ struct Request {
 struct Response {
   int status = 200;
   std::string body;
+  // Set instead of `body` for answers from the response cache: many requests share one large body.
+  std::shared_ptr<const std::string> shared_body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -89,8 +91,11 @@ class Api {
   Response metrics(const Call& c);
   Response schema_doc(const Call& c);
 
+  // A fresh entry, or a stale one while another request is refreshing it; nullopt makes the caller
+  // compute (and then remember or forget) the response.
   std::optional<Response> cached(const std::string& key);
   void remember(const std::string& key, const Response& response);
+  void forget_refresh(const std::string& key);
 
   ApiConfig config_;
   ClickHousePool& pool_;
@@ -102,7 +107,9 @@ class Api {
   nlohmann::ordered_json schema_;
 
   struct CacheEntry {
-    std::chrono::steady_clock::time_point expires;
+    std::chrono::steady_clock::time_point expires;     // fresh until then
+    std::chrono::steady_clock::time_point stale_until;  // served while one request refreshes it
+    bool refreshing = false;
     Response response;
   };
   std::mutex cache_mutex_;

@@ -66,7 +66,16 @@ void serve(const ServeOptions& o) {
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name, value);
     res.set_header("Vary", "Accept");
-    res.set_content(std::move(out.body), out.content_type);
+    if (out.shared_body) {
+      // A cached body is written straight from the shared copy instead of being copied per request.
+      auto body = out.shared_body;
+      res.set_content_provider(body->size(), out.content_type,
+                               [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(body->data() + offset, length);
+                               });
+    } else {
+      res.set_content(std::move(out.body), out.content_type);
+    }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.observe(api.endpoint_of(r.path), out.status, seconds);
   };
