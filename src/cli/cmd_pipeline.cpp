@@ -20,19 +20,19 @@ namespace {
 
 struct Flags {
   std::string run_id, from, to, device, steps, iphone_ids, shop_ids, align = "lookback", mode = "backfill",
-                                                                     since = "2h";
+                                                                     since = "2h", shard;
   int batch_days = 0;
   bool allow_live = false;
 };
 
 // cpu, auto (the GPU when this build has CUDA and a GPU is present, else the CPU, with a log line
 // saying why) or cuda:N (fails with one line when this build or machine cannot give it).
-std::string resolve_device(const std::string& requested) {
+// The device to run on; `note` says why when `auto` chose the CPU (printed in the run summary).
+std::string resolve_device(const std::string& requested, std::string& note) {
   if (requested == "cpu") return "cpu";
   if (requested == "auto") {
     if (compute::cuda_device_count() > 0) return "cuda:0";
-    spdlog::info("--device auto: {}; running on the CPU",
-                 compute::cuda_built() ? "no CUDA GPU on this machine" : "this build has no CUDA backend");
+    note = compute::cuda_built() ? "auto: no CUDA GPU on this machine" : "auto: this build has no CUDA backend";
     return "cpu";
   }
   if (requested.rfind("cuda:", 0) == 0) {
@@ -73,6 +73,16 @@ pipeline::RunOptions build_options(const Flags& f) {
   o.batch_days = f.batch_days != 0 ? static_cast<int>(env::parse_int(std::to_string(f.batch_days), "--batch-days", 1, 3660))
                                    : o.settings.batch_days;
   if (!f.steps.empty()) o.steps = pipeline::parse_steps(f.steps);
+  if (!f.shard.empty()) {
+    o.shard = pipeline::parse_shard(f.shard);
+    // A cohort needs the aggregates of all its members, which other workers compute.
+    if (!f.steps.empty() && o.steps.cohorts) {
+      throw InputError(fmt::format("--shard {}: cohorts need every worker's aggregates; run --steps cohorts "
+                                   "once after all workers have finished",
+                                   f.shard));
+    }
+    o.steps.cohorts = false;
+  }
   if (!f.iphone_ids.empty()) o.iphone_ids = env::parse_int_list(f.iphone_ids, "--iphone-ids", 1, UINT32_MAX);
   if (!f.shop_ids.empty()) o.shop_ids = env::parse_int_list(f.shop_ids, "--shop-ids", 1, UINT32_MAX);
   if (f.align == "lookback") {
@@ -83,14 +93,15 @@ pipeline::RunOptions build_options(const Flags& f) {
     throw InputError(fmt::format("--align '{}': expected lookback or floor", f.align));
   }
   o.align.lookback_sec = EpochSeconds{o.settings.lookback_min} * 60;
-  o.device = resolve_device(f.device.empty() ? o.settings.device : f.device);
+  o.device = resolve_device(f.device.empty() ? o.settings.device : f.device, o.device_note);
   o.warmup_buckets = pipeline::default_warmup_buckets(o.settings);
   return o;
 }
 
 void print_summary(const pipeline::RunSummary& s, const pipeline::RunOptions& o) {
-  std::printf("run %s: %s in %.2f s, %lld rows written\n", o.run_id.c_str(), s.wrote ? "done" : "nothing to do",
-              s.seconds, static_cast<long long>(s.rows_written));
+  std::printf("run %s: %s in %.2f s, %lld rows written, device %s%s\n", o.run_id.c_str(),
+              s.wrote ? "done" : "nothing to do", s.seconds, static_cast<long long>(s.rows_written), o.device.c_str(),
+              o.device_note.empty() ? "" : (" (" + o.device_note + ")").c_str());
   if (!s.wrote) return;
   std::printf("%-10s %9s %12s %12s  %s\n", "step", "time (s)", "rows in", "rows out", "device");
   for (const auto& step : s.steps) {
@@ -123,6 +134,9 @@ void add_run_pipeline_command(CLI::App& app) {
                   "from ClickHouse");
   cmd->add_option("--iphone-ids", f->iphone_ids, "Only these iPhone ids, comma-separated");
   cmd->add_option("--shop-ids", f->shop_ids, "Only these shop ids, comma-separated");
+  cmd->add_option("--shard", f->shard,
+                  "i/n: one of n workers, computing the iPhones with id % n == i (no cohorts: run --steps "
+                  "cohorts after all workers)");
   cmd->add_option("--align", f->align, "Alignment mode: lookback (default) or floor");
   cmd->add_option("--mode", f->mode, "backfill (default) or incremental (recompute the last --since)");
   cmd->add_option("--since", f->since, "With --mode incremental: how far back to recompute (default 2h)");

@@ -52,9 +52,11 @@ void Catalog::build_indexes() {
 }
 
 Catalog load_catalog(postgres::Connection& conn, const postgres::SourceTables& tables,
-                     const std::vector<std::int64_t>& iphone_ids, const std::vector<std::int64_t>& shop_ids) {
+                     const std::vector<std::int64_t>& iphone_ids, const std::vector<std::int64_t>& shop_ids,
+                     const ShardSpec& shard) {
   Catalog catalog;
   catalog.iphone_ids = read_ids(conn, tables.iphone, iphone_ids, "--iphone-ids");
+  std::erase_if(catalog.iphone_ids, [&](std::uint32_t id) { return !shard.contains(id); });
   catalog.shop_ids = read_ids(conn, tables.shop, shop_ids, "--shop-ids");
   catalog.build_indexes();
 

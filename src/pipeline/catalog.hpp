@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/cohort.hpp"
+#include "pipeline/options.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/source_schema.hpp"
 
@@ -29,9 +30,10 @@ struct Catalog {
   std::unordered_map<std::uint32_t, int> shop_index_;
 };
 
-// Reads the catalogue; `iphone_ids` / `shop_ids` (empty = all) limit it. An id in a filter that the
-// source tables do not have is an InputError naming it.
+// Reads the catalogue; `iphone_ids` / `shop_ids` (empty = all) and `shard` limit it. An id in a filter
+// that the source tables do not have is an InputError naming it.
 Catalog load_catalog(postgres::Connection& conn, const postgres::SourceTables& tables,
-                     const std::vector<std::int64_t>& iphone_ids, const std::vector<std::int64_t>& shop_ids);
+                     const std::vector<std::int64_t>& iphone_ids, const std::vector<std::int64_t>& shop_ids,
+                     const ShardSpec& shard = {});
 
 }  // namespace ypa::pipeline

@@ -33,6 +33,18 @@ Steps parse_steps(const std::string& text) {
   return steps;
 }
 
+ShardSpec parse_shard(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos) throw InputError(fmt::format("--shard '{}': expected i/n, e.g. 0/2", text));
+  ShardSpec shard;
+  shard.count = static_cast<int>(env::parse_int(text.substr(slash + 1), "--shard n", 1, 1024));
+  shard.index = static_cast<int>(env::parse_int(text.substr(0, slash), "--shard i", 0, 1023));
+  if (shard.index >= shard.count) {
+    throw InputError(fmt::format("--shard {}: i must be below n (workers are numbered 0 to n-1)", text));
+  }
+  return shard;
+}
+
 domain::FeatureParams feature_params(const PipelineSettings& settings) {
   domain::FeatureParams params;
   for (int w : settings.window_min) params.window_buckets.push_back(w / settings.interval_min);

@@ -25,6 +25,20 @@ struct Steps {
   bool needs_aggregate() const { return aggregate || features || cohorts; }
 };
 
+// `--shard i/n`: one of n workers, computing the iPhones with iphone_id % n == i (docs/operations.md).
+struct ShardSpec {
+  int index = 0;
+  int count = 1;
+
+  bool whole() const { return count <= 1; }
+  bool contains(std::uint32_t iphone_id) const {
+    return whole() || iphone_id % static_cast<std::uint32_t>(count) == static_cast<std::uint32_t>(index);
+  }
+};
+
+// "i/n" with 0 <= i < n <= 1024; InputError naming --shard otherwise.
+ShardSpec parse_shard(const std::string& text);
+
 // Parses "align,aggregate,features,cohorts" (any non-empty subset); InputError names an unknown step.
 Steps parse_steps(const std::string& text);
 
@@ -35,8 +49,10 @@ struct RunOptions {
   Steps steps;
   std::vector<std::int64_t> iphone_ids;  // empty = all
   std::vector<std::int64_t> shop_ids;    // empty = all
+  ShardSpec shard;                       // this worker's share of the iPhones (cohorts: none)
   domain::AlignParams align;
   std::string device = "cpu";
+  std::string device_note;  // why `auto` chose this device, for the run summary
   PipelineSettings settings;
   int warmup_buckets = 0;  // computed before range.first, never written
   // Incremental (live) mode: continue the run's own feature state instead of a warm-up when the run has

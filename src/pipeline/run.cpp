@@ -76,9 +76,9 @@ RunSummary run_pipeline(const RunOptions& requested, const ClickHouseSettings& c
   RunSummary summary;
 
   postgres::Connection pg(pg_settings.conninfo);
-  Catalog catalog = load_catalog(pg, tables, options.iphone_ids, options.shop_ids);
-  summary.skipped_cohorts = catalog.skipped_cohorts;
-  for (const auto& slug : catalog.skipped_cohorts) {
+  Catalog catalog = load_catalog(pg, tables, options.iphone_ids, options.shop_ids, options.shard);
+  if (options.steps.cohorts) summary.skipped_cohorts = catalog.skipped_cohorts;
+  for (const auto& slug : summary.skipped_cohorts) {
     spdlog::warn("cohort {}: skipped, not all of its members are in --iphone-ids", slug);
   }
 

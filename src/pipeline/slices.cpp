@@ -75,6 +75,7 @@ void read_source_slices(postgres::Connection& conn, const postgres::SourceTables
         "recorded_at FROM {} WHERE recorded_at >= {} AND recorded_at < {}{}{} ORDER BY recorded_at",
         quote_identifier(tables.price_record), timestamp_literal(window.begin_us), timestamp_literal(window.end_us),
         id_filter("iphone_id", options.iphone_ids), id_filter("shop_id", options.shop_ids));
+    if (!options.shard.whole()) sql.insert(sql.rfind(" ORDER BY"), fmt::format(" AND iphone_id % {} = {}", options.shard.count, options.shard.index));
 
     std::size_t current = i;
     SourceSlice slice{plans[current], {}};

@@ -23,13 +23,16 @@ C& column(Block& block, std::string_view name) {
   return block.column(static_cast<std::size_t>(block.find(name))).as<C>();
 }
 
-void append_nullable(ColumnNullable& col, double value) {
-  if (std::isnan(value) || std::isinf(value)) {
-    col.append_null();
-  } else {
-    col.append<clickhouse::ColumnFloat64>(std::optional<double>(value));
+// A Nullable(Float64) column and its nested values, resolved once per block.
+struct NullableFloat {
+  explicit NullableFloat(ColumnNullable& c) : column(c), values(c.nested().as<clickhouse::ColumnFloat64>()) {}
+  // NaN (and infinity, which SPEC §10's strict JSON cannot carry) is stored as NULL.
+  void append(double value) {
+    column.append(values, std::isfinite(value) ? std::optional<double>(value) : std::nullopt);
   }
-}
+  ColumnNullable& column;
+  clickhouse::ColumnFloat64& values;
+};
 
 }  // namespace
 
@@ -81,6 +84,8 @@ void SliceWriter::write_price_aligned(const SliceResult& slice) {
   auto& price_new = column<clickhouse::ColumnUInt32>(block, "price_new");
   auto& price_a = column<ColumnNullable>(block, "price_a");
   auto& price_b = column<ColumnNullable>(block, "price_b");
+  auto& price_a_values = price_a.nested().as<clickhouse::ColumnUInt32>();
+  auto& price_b_values = price_b.nested().as<clickhouse::ColumnUInt32>();
   auto& diff = column<clickhouse::ColumnInt32>(block, "alignment_diff_sec");
   auto& record_time = column<clickhouse::ColumnDateTime>(block, "record_time");
   auto& inserted = column<clickhouse::ColumnDateTime>(block, "inserted_at");
@@ -91,8 +96,8 @@ void SliceWriter::write_price_aligned(const SliceResult& slice) {
     shop.append(row.shop_id);
     iphone.append(row.iphone_id);
     price_new.append(row.price_new);
-    price_a.append<clickhouse::ColumnUInt32>(row.price_a);
-    price_b.append<clickhouse::ColumnUInt32>(row.price_b);
+    price_a.append(price_a_values, row.price_a);
+    price_b.append(price_b_values, row.price_b);
     diff.append(row.alignment_diff_sec);
     record_time.append(static_cast<std::uint32_t>(row.record_time));
     inserted.append(inserted_at_);
@@ -112,16 +117,16 @@ void SliceWriter::write_features(const SliceResult& slice) {
   auto& scope = column<clickhouse::ColumnString>(block, "scope");
   auto& mean = column<clickhouse::ColumnFloat64>(block, "mean");
   auto& median = column<clickhouse::ColumnFloat64>(block, "median");
-  auto& std_col = column<ColumnNullable>(block, "std");
+  NullableFloat std_col(column<ColumnNullable>(block, "std"));
   auto& shop_count = column<clickhouse::ColumnUInt16>(block, "shop_count");
-  auto& dispersion = column<ColumnNullable>(block, "dispersion");
+  NullableFloat dispersion(column<ColumnNullable>(block, "dispersion"));
   auto& inserted = column<clickhouse::ColumnDateTime>(block, "inserted_at");
   auto& n_models = column<clickhouse::ColumnUInt16>(block, "n_models");
   // Feature columns by (window, kind), in FeatureKind order.
-  std::vector<ColumnNullable*> feature_columns;
+  std::vector<NullableFloat> feature_columns;
   for (int w : windows) {
     for (const char* name : {"ema", "sma", "wma", "boll_mid", "boll_up", "boll_low", "boll_width"}) {
-      feature_columns.push_back(&column<ColumnNullable>(block, fmt::format("{}_{}", name, w)));
+      feature_columns.emplace_back(column<ColumnNullable>(block, fmt::format("{}_{}", name, w)));
     }
   }
 
@@ -136,13 +141,13 @@ void SliceWriter::write_features(const SliceResult& slice) {
       scope.append(scope_name);
       mean.append(stats.mean[i]);
       median.append(stats.median[i]);
-      append_nullable(std_col, stats.std[i]);
+      std_col.append(stats.std[i]);
       shop_count.append(stats.shop_count[i]);
-      append_nullable(dispersion, stats.dispersion[i]);
+      dispersion.append(stats.dispersion[i]);
       for (std::size_t w = 0; w < windows.size(); ++w) {
         for (int k = 0; k < compute::kFeatureKinds; ++k) {
-          append_nullable(*feature_columns[w * compute::kFeatureKinds + static_cast<std::size_t>(k)],
-                          features.at(w, static_cast<compute::FeatureKind>(k), series, b));
+          feature_columns[w * compute::kFeatureKinds + static_cast<std::size_t>(k)].append(
+              features.at(w, static_cast<compute::FeatureKind>(k), series, b));
         }
       }
       inserted.append(inserted_at_);

@@ -1,15 +1,19 @@
 // Live mode (SPEC §9, design document §16): incremental runs on `live` equal a fresh backfill, new source
 // rows reach `live` in the next cycle, and `ypa schedule` rides out a ClickHouse outage and catches up.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -81,6 +85,50 @@ TEST_F(LiveTest, NewSourceRowsReachLiveInTheNextCycle) {
   EXPECT_EQ(price(), "987654\n");
   // live now differs from the backfill made before the row arrived.
   EXPECT_EQ(db_->ypa({"compare_runs", "--base", "bf", "--target", "live"}).exit_code, 1);
+}
+
+TEST_F(LiveTest, ApiNeverShowsTwoItemsForOneBucketDuringIncrementalRuns) {
+  constexpr int kPort = 28731;
+  pid_t server = spawn_background({ypa_binary(), "serve", "--no-auth", "--listen", "127.0.0.1:" + std::to_string(kPort)},
+                                  db_->env(), "/dev/null");
+  httplib::Client client("127.0.0.1", kPort);
+  client.set_read_timeout(10, 0);
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    auto r = client.Get("/healthz");
+    ready = r && r->status == 200;
+    if (!ready) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(ready) << "ypa serve did not come up";
+
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(incremental("3h").exit_code, 0);
+    writing = false;
+  });
+  int polls = 0;
+  while (writing || polls < 3) {
+    for (const char* path : {"/api/overall-bars/points/?run_id=live&bucket__gte=2025-05-13T20:00",
+                             "/api/cohort-bars/points/?run_id=live&bucket__gte=2025-05-13T20:00"}) {
+      auto r = client.Get(path);
+      ASSERT_TRUE(r) << path;
+      ASSERT_EQ(r->status, 200) << r->body;
+      auto body = nlohmann::json::parse(r->body);
+      const auto& buckets = body.at("bucket");
+      const auto& scopes = body.contains("iphone") ? body.at("iphone") : body.at("cohort");
+      std::set<std::string> seen;
+      for (std::size_t k = 0; k < buckets.size(); ++k) {
+        EXPECT_TRUE(seen.insert(scopes[k].dump() + "@" + buckets[k].get<std::string>()).second)
+            << path << ": two items for " << scopes[k].dump() << " at " << buckets[k];
+      }
+      EXPECT_GT(seen.size(), 0u) << path;
+    }
+    ++polls;
+  }
+  writer.join();
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
+  EXPECT_GT(polls, 3);
 }
 
 TEST_F(LiveTest, BadInputIsRefused) {

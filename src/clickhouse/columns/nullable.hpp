@@ -35,6 +35,19 @@ class ColumnNullable final : public Column {
     nulls_.push_back(0);
   }
 
+  // The same through the nested column resolved once by the caller (`nested().as<C>()`), for writers
+  // that append millions of values: no downcast per row.
+  template <typename C, typename V>
+  void append(C& typed_nested, const std::optional<V>& value) {
+    if (!value) {
+      typed_nested.append_default();
+      nulls_.push_back(1);
+      return;
+    }
+    typed_nested.append(*value);
+    nulls_.push_back(0);
+  }
+
   std::size_t size() const override { return nulls_.size(); }
   void clear() override {
     nested_->clear();
