@@ -10,6 +10,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "packages";           scripts/install-deps.sh
 step "build";              scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -40 /tmp/ypa-build.log; exit 1; }
 echo "built build/ypa (log: /tmp/ypa-build.log)"
+. scripts/lib.sh
+export YPA_STACK_DIR=${YPA_STACK_DIR:-$(stack_dir stack)}
 step "local stack";        build/ypa stack up
 eval "$(build/ypa stack env)"
 step "schemas";            build/ypa init --source-schema && build/ypa init
@@ -48,6 +50,7 @@ clickhouse-client --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "
 cat <<EOF2
 
 Ready. Use the stack from your shell with:
+  export YPA_STACK_DIR=$YPA_STACK_DIR
   eval "\$(build/ypa stack env)"
 Then e.g.: build/ypa --help, build/ypa stack status, build/ypa stack down
 EOF2

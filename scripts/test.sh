@@ -16,7 +16,8 @@ done
 started=0
 if [ "$needs_servers" -eq 1 ]; then
   # Tests get their own stack folder so they never touch the demo data of README command 1.
-  export YPA_STACK_DIR=${YPA_TEST_STACK_DIR:-$PWD/.ypa/test-stack}
+  . scripts/lib.sh
+  export YPA_STACK_DIR=${YPA_TEST_STACK_DIR:-$(stack_dir test-stack)}
   if ! build/ypa stack status >/dev/null 2>&1; then started=1; fi
   build/ypa stack up --pg-port "${YPA_TEST_PG_PORT:-54420}" --ch-port "${YPA_TEST_CH_PORT:-59400}"
   eval "$(build/ypa stack env)"
