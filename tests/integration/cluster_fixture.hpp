@@ -1,0 +1,75 @@
+// A private `ypa stack up --cluster` for one cluster test binary: started before the first test on its
+// own folder and ports, stopped after the last (also when tests fail), and exported to this process's
+// environment so that Databases, run_ypa and the oracle use it instead of the suite's stack.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "support/run_command.hpp"
+
+namespace ypa::testing {
+
+class ClusterStack : public ::testing::Environment {
+ public:
+  // `replicas`: the one_shard_two_replicas layout instead of two_shards.
+  ClusterStack(bool replicas, int pg_port, int ch_port)
+      : replicas_(replicas), pg_port_(pg_port), ch_port_(ch_port) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ((replicas ? "ypa-cluster-replicas-" : "ypa-cluster-shards-") + std::to_string(::getpid()));
+  }
+
+  void SetUp() override {
+    std::filesystem::remove_all(dir_);
+    std::vector<std::string> args{"stack",
+                                  "up",
+                                  "--cluster",
+                                  "--dir",
+                                  dir_.string(),
+                                  "--pg-port",
+                                  std::to_string(pg_port_),
+                                  "--ch-port",
+                                  std::to_string(ch_port_)};
+    if (replicas_) args.push_back("--replicas");
+    auto up = run_ypa(args);
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+    ::unsetenv("DATABASE_URL");
+    ::setenv("PGHOST", "127.0.0.1", 1);
+    ::setenv("PGPORT", std::to_string(pg_port_).c_str(), 1);
+    ::setenv("PGUSER", "ypa", 1);
+    ::setenv("CLICKHOUSE_HOST", "127.0.0.1", 1);
+    ::setenv("CLICKHOUSE_PORT", std::to_string(ch_port_).c_str(), 1);
+    ::setenv("CLICKHOUSE_USER", "default", 1);
+    ::setenv("CLICKHOUSE_PASSWORD", "", 1);
+    ::setenv("CLICKHOUSE_CLUSTER", cluster().c_str(), 1);
+  }
+
+  void TearDown() override {
+    auto down = run_ypa({"stack", "down", "--dir", dir_.string()});
+    EXPECT_EQ(down.exit_code, 0) << down.err;
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string cluster() const { return replicas_ ? "one_shard_two_replicas" : "two_shards"; }
+  const std::filesystem::path& dir() const { return dir_; }
+  // Native port of ClickHouse server 1 or 2.
+  int port(int node) const { return node == 1 ? ch_port_ : ch_port_ + 10; }
+
+  // clickhouse-client against one server (not through ypa).
+  CommandResult query(int node, const std::string& sql) const {
+    return run_command(
+        {"clickhouse-client", "--host", "127.0.0.1", "--port", std::to_string(port(node)), "--query", sql});
+  }
+
+ private:
+  bool replicas_;
+  int pg_port_;
+  int ch_port_;
+  std::filesystem::path dir_;
+};
+
+}  // namespace ypa::testing
