@@ -11,6 +11,7 @@
 #include "core/settings.hpp"
 #include "postgres/connection.hpp"
 #include "postgres/source_schema.hpp"
+#include "store/cluster.hpp"
 #include "store/schema.hpp"
 
 namespace ypa::cli {
@@ -35,7 +36,12 @@ void add_init_command(CLI::App& app) {
     auto options = clickhouse::ClientOptions::from_settings(settings);
     options.database = "default";  // the target database may not exist yet
     clickhouse::Client client(options);
-    for (const auto& report : store::init_clickhouse(client, settings.database, pipeline)) {
+    // With CLICKHOUSE_CLUSTER: replicated local and Distributed tables ON CLUSTER (docs/operations.md).
+    auto reports = settings.cluster.empty()
+                       ? store::init_clickhouse(client, settings.database, pipeline)
+                       : store::init_clickhouse_cluster(client, settings.database, settings.cluster,
+                                                        pipeline);
+    for (const auto& report : reports) {
       std::string what = report.created                  ? "created"
                          : report.added_columns.empty() ? "up to date"
                                                          : fmt::format("added {}", fmt::join(report.added_columns, ", "));

@@ -73,6 +73,12 @@ ClientOptions ClientOptions::from_settings(const ypa::ClickHouseSettings& settin
   o.database = settings.database;
   o.user = settings.user;
   o.password = settings.password;
+  if (!settings.cluster.empty()) {
+    // Through a Distributed table an INSERT must reach the shards before it returns (18.16 queues it
+    // by default), and a re-sent identical block (a promote rerun within one second) must not be
+    // dropped as a duplicate by the replicated tables.
+    o.session_statements = {"SET insert_distributed_sync = 1", "SET insert_deduplicate = 0"};
+  }
   return o;
 }
 

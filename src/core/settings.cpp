@@ -16,9 +16,14 @@ ClickHouseSettings ClickHouseSettings::from_env() {
   s.database = env::get_or("CLICKHOUSE_DB", s.database);
   s.user = env::get_or("CLICKHOUSE_USER", s.user);
   s.password = env::get_or("CLICKHOUSE_PASSWORD", s.password);
-  for (char c : s.database) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) throw InputError(fmt::format("CLICKHOUSE_DB='{}': only letters, digits and _ are allowed", s.database));
+  s.cluster = env::get_or("CLICKHOUSE_CLUSTER", "");
+  // Both end up in DDL text.
+  for (const auto& [name, value] :
+       {std::pair{"CLICKHOUSE_DB", &s.database}, std::pair{"CLICKHOUSE_CLUSTER", &s.cluster}}) {
+    for (char c : *value) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      if (!ok) throw InputError(fmt::format("{}='{}': only letters, digits and _ are allowed", name, *value));
+    }
   }
   return s;
 }

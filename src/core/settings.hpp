@@ -14,8 +14,12 @@ struct ClickHouseSettings {
   std::string database = "yamagoti";
   std::string user = "default";
   std::string password;
+  // A cluster of the servers' remote_servers: `ypa init` then makes replicated *_local tables ON CLUSTER
+  // and Distributed tables under the usual names, and writes go through them synchronously.
+  std::string cluster;
 
-  // CLICKHOUSE_HOST, CLICKHOUSE_PORT, CLICKHOUSE_DB, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD.
+  // CLICKHOUSE_HOST, CLICKHOUSE_PORT, CLICKHOUSE_DB, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
+  // CLICKHOUSE_CLUSTER.
   static ClickHouseSettings from_env();
 };
 

@@ -9,6 +9,7 @@
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
+#include "store/cluster.hpp"
 #include "store/failpoint.hpp"
 #include "store/run_id.hpp"
 #include "store/sql_text.hpp"
@@ -242,19 +243,40 @@ std::string RunStore::table_ref(std::string_view table) const {
   return qualified_table(database_, table);
 }
 
+const std::string& RunStore::cluster() {
+  if (!cluster_) cluster_ = table_cluster(client_, database_).value_or("");
+  return *cluster_;
+}
+
+std::vector<std::unique_ptr<clickhouse::Client>> RunStore::connect_shards() {
+  std::vector<std::unique_ptr<clickhouse::Client>> out;
+  for (const auto& shard : cluster_shards(client_, cluster())) {
+    out.push_back(connect_to_shard(client_.options(), shard));
+  }
+  return out;
+}
+
 std::vector<Partition> RunStore::partitions(const std::vector<std::string>& tables) {
+  // On a cluster the partitions are those of <table>_local on every shard: the cluster() table function
+  // reads system.parts of one replica per shard (clusterAllReplicas is newer than 18.16), so rows and
+  // bytes count each shard once, not each copy.
+  const bool on_cluster = !cluster().empty();
   std::vector<std::string> names;
-  for (const auto& t : tables) names.push_back(string_literal(t));
+  for (const auto& t : tables) names.push_back(string_literal(on_cluster ? local_table_name(t) : t));
+  std::string parts =
+      on_cluster ? fmt::format("cluster({}, system, parts)", string_literal(cluster())) : "system.parts";
   auto rows = client_.select_rows(fmt::format(
       "SELECT table, partition, sum(rows), sum(bytes_on_disk), toUInt32(min(min_time)), "
       "toUInt32(max(max_time)) "
-      "FROM system.parts WHERE database = {} AND table IN ({}) AND active GROUP BY table, partition",
-      string_literal(database_), fmt::join(names, ", ")));
+      "FROM {} WHERE database = {} AND table IN ({}) AND active GROUP BY table, partition",
+      parts, string_literal(database_), fmt::join(names, ", ")));
   std::vector<Partition> out;
   for (const auto& row : rows) {
     auto key = parse_partition(row.at(1).value_or(""));
     if (!key) continue;  // not a (run_id, month) partition: a table made by someone else
-    out.push_back(Partition{row.at(0).value_or(""), key->run_id, key->month, to_u64(row.at(2)),
+    std::string table = row.at(0).value_or("");
+    if (on_cluster) table.resize(table.size() - local_table_name("").size());
+    out.push_back(Partition{table, key->run_id, key->month, to_u64(row.at(2)),
                             to_u64(row.at(3)), static_cast<EpochSeconds>(to_u64(row.at(4))),
                             static_cast<EpochSeconds>(to_u64(row.at(5)))});
   }
@@ -341,8 +363,21 @@ DropResult RunStore::drop(const DropPlan& plan, bool force_live) {
 }
 
 void RunStore::drop_partitions(const std::vector<Partition>& partitions) {
+  for (const auto& p : partitions) validate_run_id(p.run_id, "partition run id");
+  if (!cluster().empty() && !partitions.empty()) {
+    // On one replica of each shard, not ON CLUSTER: the replicated table passes the drop on to the other
+    // replicas, and a stopped replica does not hold the statement up until the DDL timeout.
+    auto shards = connect_shards();
+    for (const auto& p : partitions) {
+      for (auto& shard : shards) {
+        shard->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}",
+                                   qualified_table(database_, local_table_name(p.table)),
+                                   partition_literal(p.run_id, p.month)));
+      }
+    }
+    return;
+  }
   for (const auto& p : partitions) {
-    validate_run_id(p.run_id, "partition run id");
     client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(p.table),
                                 partition_literal(p.run_id, p.month)));
   }
@@ -359,7 +394,8 @@ std::vector<std::string> RunStore::columns_of(std::string_view table) {
 }
 
 void RunStore::ensure_staging(std::string_view table) {
-  auto main_columns = columns_of(table);
+  const bool on_cluster = !cluster().empty();
+  auto main_columns = columns_of(on_cluster ? local_table_name(table) : std::string(table));
   if (main_columns.empty()) {
     throw Error(fmt::format("table {}.{} does not exist; run `ypa init` first", database_, table));
   }
@@ -368,11 +404,14 @@ void RunStore::ensure_staging(std::string_view table) {
   std::string staging = std::string(table) + std::string(kStagingSuffix);
   auto staging_columns = columns_of(staging);
   if (!staging_columns.empty() && staging_columns != main_columns) {
-    client_.execute(fmt::format("DROP TABLE IF EXISTS {}", table_ref(staging)));
+    client_.execute(fmt::format("DROP TABLE IF EXISTS {}{}", table_ref(staging),
+                                on_cluster ? " ON CLUSTER " + cluster() : ""));
     staging_columns.clear();
   }
   if (staging_columns.empty()) {
-    client_.execute(fmt::format("CREATE TABLE IF NOT EXISTS {} AS {}", table_ref(staging), table_ref(table)));
+    client_.execute(on_cluster ? create_staging_sql(database_, cluster(), table, staging)
+                               : fmt::format("CREATE TABLE IF NOT EXISTS {} AS {}", table_ref(staging),
+                                             table_ref(table)));
   }
 }
 
@@ -382,6 +421,7 @@ std::uint64_t RunStore::copy_month(std::string_view table, std::string_view sour
   std::vector<std::string> columns;
   for (const auto& c : columns_of(table)) columns.push_back(c.substr(0, c.find(' ')));
   std::string staging_partition = partition_literal(target, month);
+  if (!cluster().empty()) return copy_month_on_shards(table, staging, columns, source, target, month);
   // A crash may have left this month half-built in staging; start it afresh.
   client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
   client_.execute(copy_month_sql(database_, table, staging, columns, source, target, month));
@@ -401,6 +441,42 @@ std::uint64_t RunStore::copy_month(std::string_view table, std::string_view sour
   failpoint("promote_after_replace");
   client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
   return staged;
+}
+
+std::uint64_t RunStore::copy_month_on_shards(std::string_view table, const std::string& staging,
+                                            const std::vector<std::string>& columns, std::string_view source,
+                                            std::string_view target, int month) {
+  // The single-server steps on each shard's local tables. A key lives on one shard in every run (the
+  // sharding key has no run_id), so each shard builds its share from its own rows. Every shard stages
+  // before any replaces, to keep short the time in which a reader sees some shards old, some new.
+  std::string local = local_table_name(table);
+  std::string partition = partition_literal(target, month);
+  auto shards = connect_shards();
+  std::vector<std::uint64_t> staged;
+  for (auto& shard : shards) {
+    shard->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), partition));
+    shard->execute(copy_month_sql(database_, local, staging, columns, source, target, month));
+    staged.push_back(std::stoull(
+        shard
+            ->select_value(fmt::format("SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
+                                       table_ref(staging), string_literal(target), month))
+            .value_or("0")));
+  }
+  failpoint("promote_after_stage");
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    // A shard without source rows in this month must lose its target rows, as REPLACE would make it.
+    shards[i]->execute(staged[i] == 0
+                           ? fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(local), partition)
+                           : fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(local),
+                                         partition, table_ref(staging)));
+  }
+  failpoint("promote_after_replace");
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    shards[i]->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), partition));
+    total += staged[i];
+  }
+  return total;
 }
 
 void RunStore::copy_run(std::string_view source, std::string_view target, const ProgressFn& progress) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -177,6 +178,11 @@ class RunStore {
 
  private:
   std::string table_ref(std::string_view table) const;
+  // The cluster behind the run tables ("" on one server), read once from the tables themselves
+  // (store/cluster.hpp): on a cluster, partitions live in <table>_local on every shard.
+  const std::string& cluster();
+  // One connection per shard of the cluster, to the first replica that answers.
+  std::vector<std::unique_ptr<clickhouse::Client>> connect_shards();
   std::vector<std::string> columns_of(std::string_view table);
   void ensure_staging(std::string_view table);
   void ensure_journal();
@@ -184,6 +190,10 @@ class RunStore {
   // Rebuilds month `month` of run `target` as a deduplicated copy of run `source`, atomically.
   std::uint64_t copy_month(std::string_view table, std::string_view source, std::string_view target,
                            int month);
+  // copy_month() on a cluster: the same steps on every shard's local tables.
+  std::uint64_t copy_month_on_shards(std::string_view table, const std::string& staging,
+                                     const std::vector<std::string>& columns, std::string_view source,
+                                     std::string_view target, int month);
   // Makes run `target` equal to run `source` in every run table; returns the months copied.
   void copy_run(std::string_view source, std::string_view target, const ProgressFn& progress);
   std::vector<MonthCheck> verify(std::string_view source, std::string_view target);
@@ -193,6 +203,7 @@ class RunStore {
   clickhouse::Client& client_;
   std::string database_;
   PipelineSettings settings_;
+  std::optional<std::string> cluster_;
 };
 
 }  // namespace ypa::store

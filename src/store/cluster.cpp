@@ -1,0 +1,177 @@
+// Cluster DDL and shard discovery for the run tables; see cluster.hpp and docs/operations.md.
+#include "store/cluster.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+
+#include "clickhouse/client.hpp"
+#include "core/errors.hpp"
+#include "store/sql_text.hpp"
+
+namespace ypa::store {
+namespace {
+
+constexpr std::string_view kLocalSuffix = "_local";
+constexpr std::string_view kPlainEngine = "ENGINE = ReplacingMergeTree(inserted_at)";
+
+// The DDL of `table` as one server's CREATE TABLE, made to run ON CLUSTER with the replicated engine.
+std::string create_local_sql(const std::string& database, const std::string& cluster, TableSpec table) {
+  if (table.engine_clause.rfind(kPlainEngine, 0) != 0) {
+    throw Error(
+        fmt::format("{}: unexpected engine clause for a cluster table: {}", table.name, table.engine_clause));
+  }
+  table.name = local_table_name(table.name);
+  table.engine_clause = fmt::format("ENGINE = {}{}", replicated_engine(database, table.name),
+                                    table.engine_clause.substr(kPlainEngine.size()));
+  std::string sql = create_table_sql(database, table);
+  std::string head = fmt::format("CREATE TABLE IF NOT EXISTS {}.{}", database, table.name);
+  return head + fmt::format(" ON CLUSTER {}", cluster) + sql.substr(head.size());
+}
+
+std::map<std::string, std::string> columns_of(clickhouse::Client& client, const std::string& database,
+                                              const std::string& table) {
+  std::map<std::string, std::string> out;
+  for (const auto& row : client.select_rows(
+           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
+                       string_literal(database), string_literal(table)))) {
+    out[row.at(0).value_or("")] = row.at(1).value_or("");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string local_table_name(std::string_view table) {
+  return std::string(table) + std::string(kLocalSuffix);
+}
+
+std::string sharding_key(std::string_view table) {
+  if (table == "price_aligned") return "intHash64(iphone_id)";
+  if (table == "features_wide") return "cityHash64(scope)";
+  throw Error(fmt::format("{}: not a run table, it has no sharding key", table));
+}
+
+std::string replicated_engine(std::string_view database, std::string_view table) {
+  return fmt::format(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{}/{}', '{{replica}}', inserted_at)",
+      database, table);
+}
+
+std::string create_staging_sql(const std::string& database, const std::string& cluster,
+                               std::string_view table, std::string_view staging) {
+  PipelineSettings defaults;  // the engine clause does not depend on the zone or the windows
+  TableSpec spec = table == "price_aligned" ? price_aligned_table(defaults) : features_wide_table(defaults);
+  if (spec.name != table) throw Error(fmt::format("{}: not a run table", table));
+  return fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = {4}{5}", database,
+                     staging, cluster, local_table_name(table), replicated_engine(database, staging),
+                     spec.engine_clause.substr(kPlainEngine.size()));
+}
+
+std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, const std::string& database,
+                                                const std::string& cluster,
+                                                const PipelineSettings& settings) {
+  cluster_shards(client, cluster);  // a clear error for an unknown cluster before any DDL
+  client.execute(fmt::format("CREATE DATABASE IF NOT EXISTS {} ON CLUSTER {}", database, cluster));
+  std::vector<InitReport> reports;
+  for (const TableSpec& table : {price_aligned_table(settings), features_wide_table(settings)}) {
+    InitReport report{table.name, false, {}};
+    std::string local = local_table_name(table.name);
+    auto existing = columns_of(client, database, local);
+    auto front = columns_of(client, database, table.name);
+    if (existing.empty() && !front.empty()) {
+      throw Error(
+          fmt::format("{}.{} exists on this server without {}: it was made for one server; move its "
+                      "data and drop it before `ypa init` on cluster {}",
+                      database, table.name, local, cluster));
+    }
+    // Always sent: IF NOT EXISTS on every host also repairs a cluster where an earlier init reached
+    // only some of them.
+    client.execute(create_local_sql(database, cluster, table));
+    client.execute(
+        fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = "
+                    "Distributed({2}, {0}, {3}, {4})",
+                    database, table.name, cluster, local, sharding_key(table.name)));
+    report.created = existing.empty();
+    std::string previous;
+    for (const auto& c : table.columns) {
+      auto it = existing.find(c.name);
+      if (!existing.empty() && it == existing.end()) {
+        // The local tables first: the Distributed table must never list a column the shards lack.
+        for (const auto& target : {local, table.name}) {
+          client.execute(fmt::format("ALTER TABLE {}.{} ON CLUSTER {} ADD COLUMN {} {}{}{}", database, target,
+                                     cluster, c.name, c.type,
+                                     c.default_expression.empty() ? "" : " DEFAULT " + c.default_expression,
+                                     previous.empty() ? "" : " AFTER " + previous));
+        }
+        report.added_columns.push_back(c.name);
+      } else if (it != existing.end() && it->second != c.type) {
+        throw Error(
+            fmt::format("{}.{}: column {} has type {}, expected {}; migrate or drop the table by hand",
+                        database, local, c.name, it->second, c.type));
+      }
+      previous = c.name;
+    }
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
+std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster) {
+  std::vector<Shard> shards;
+  for (const auto& row : client.select_rows(
+           fmt::format("SELECT shard_num, host_address, port FROM system.clusters WHERE cluster = {} "
+                       "ORDER BY shard_num, replica_num",
+                       string_literal(cluster)))) {
+    int number = std::stoi(row.at(0).value_or("0"));
+    if (shards.empty() || shards.back().number != number) shards.push_back({number, {}});
+    shards.back().replicas.push_back(
+        {row.at(1).value_or(""), static_cast<std::uint16_t>(std::stoul(row.at(2).value_or("0")))});
+  }
+  if (shards.empty()) {
+    throw InputError(
+        fmt::format("CLICKHOUSE_CLUSTER={}: the server {}:{} has no such cluster in remote_servers", cluster,
+                    client.options().host, client.options().port));
+  }
+  return shards;
+}
+
+std::optional<std::string> table_cluster(clickhouse::Client& client, const std::string& database) {
+  auto rows = client.select_rows(fmt::format(
+      "SELECT engine, engine_full FROM system.tables WHERE database = {} AND name = 'price_aligned'",
+      string_literal(database)));
+  if (rows.empty() || rows[0].at(0).value_or("") != "Distributed") return std::nullopt;
+  // Distributed(two_shards, db, price_aligned_local, ...); newer servers quote the arguments.
+  std::string full = rows[0].at(1).value_or("");
+  auto open = full.find('(');
+  auto comma = full.find(',', open);
+  if (open == std::string::npos || comma == std::string::npos) {
+    throw Error(fmt::format("{}.price_aligned: cannot read the cluster from its engine {}", database, full));
+  }
+  std::string name;
+  for (char c : full.substr(open + 1, comma - open - 1)) {
+    if (c != ' ' && c != '\'' && c != '`' && c != '"') name += c;
+  }
+  return name;
+}
+
+std::unique_ptr<clickhouse::Client> connect_to_shard(const clickhouse::ClientOptions& base,
+                                                     const Shard& shard) {
+  std::vector<std::string> failures;
+  for (const auto& replica : shard.replicas) {
+    clickhouse::ClientOptions options = base;
+    options.host = replica.host;
+    options.port = replica.port;
+    options.session_statements.push_back("SET insert_deduplicate = 0");
+    try {
+      return std::make_unique<clickhouse::Client>(options);
+    } catch (const UnavailableError& e) {
+      failures.push_back(fmt::format("{}:{}: {}", replica.host, replica.port, e.what()));
+    }
+  }
+  throw UnavailableError(
+      fmt::format("shard {}: no replica answers ({})", shard.number, fmt::join(failures, "; ")));
+}
+
+}  // namespace ypa::store

@@ -1,0 +1,71 @@
+// The run tables on a ClickHouse cluster (docs/operations.md): `ypa init` makes replicated
+// `<table>_local` tables ON CLUSTER and Distributed tables under the usual names; run management
+// finds the cluster from those tables and reaches every shard through these helpers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/settings.hpp"
+#include "store/schema.hpp"
+
+namespace ypa::clickhouse {
+class Client;
+struct ClientOptions;
+}  // namespace ypa::clickhouse
+
+namespace ypa::store {
+
+// price_aligned -> price_aligned_local: where a Distributed run table keeps its rows on each shard.
+std::string local_table_name(std::string_view table);
+
+// The Distributed sharding key of a run table: a function of its ORDER BY key without run_id, so that
+// every version of a key (FINAL/argMax deduplicate per shard) and the same key in every run (promote
+// copies shard-locally) live on one shard.
+std::string sharding_key(std::string_view table);
+
+// ReplicatedReplacingMergeTree(inserted_at) of `database`.`table` with the standard macros:
+// ZooKeeper path /clickhouse/tables/{shard}/<database>/<table>, replica {replica}.
+std::string replicated_engine(std::string_view database, std::string_view table);
+
+// `ypa init` with CLICKHOUSE_CLUSTER: the database, <table>_local (replicated) and <table>
+// (Distributed) ON CLUSTER, each statement idempotent; missing columns are added ON CLUSTER to both.
+// Throws ypa::Error when <table> exists but is not a Distributed table over <table>_local.
+std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, const std::string& database,
+                                                const std::string& cluster, const PipelineSettings& settings);
+
+// CREATE TABLE for promote's staging table `staging` of run table `table` on a cluster: the structure of
+// <table>_local, replicated like it under its own ZooKeeper path, so that REPLACE PARTITION accepts it
+// and every replica of a shard can take the staged parts.
+std::string create_staging_sql(const std::string& database, const std::string& cluster,
+                               std::string_view table, std::string_view staging);
+
+struct ShardReplica {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct Shard {
+  int number = 0;
+  std::vector<ShardReplica> replicas;  // in remote_servers order
+};
+
+// The shards of `cluster` as the connected server's remote_servers define them; InputError when the
+// server does not know the cluster.
+std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster);
+
+// The cluster behind `database`.price_aligned when it is a Distributed table (made by `ypa init` on a
+// cluster); nullopt for a table on one server or no table.
+std::optional<std::string> table_cluster(clickhouse::Client& client, const std::string& database);
+
+// A connection to the first replica of `shard` that answers, with base's credentials and database,
+// and with deduplication of replicated inserts off (a rerun may resend an identical block).
+// UnavailableError naming every replica when none answers.
+std::unique_ptr<clickhouse::Client> connect_to_shard(const clickhouse::ClientOptions& base,
+                                                     const Shard& shard);
+
+}  // namespace ypa::store
