@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
   libhowardhinnant-date-dev liblz4-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  clickhouse-server clickhouse-client
+  clickhouse-server clickhouse-client zookeeper
   clang libclang-rt-14-dev
   python3 python3-pandas python3-numpy
   libssl-dev wrk python3-djangorestframework python3-django-filters python3-djangorestframework-simplejwt python3-clickhouse-driver python3-psycopg2

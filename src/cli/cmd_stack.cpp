@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "core/errors.hpp"
+#include "stack/cluster.hpp"
 #include "stack/stack.hpp"
 
 namespace ypa::cli {
@@ -14,6 +15,8 @@ struct StackOptions {
   std::string dir;
   int pg_port = 0;
   int ch_port = 0;
+  bool cluster = false;
+  bool replicas = false;
 };
 
 std::string dir_of(const StackOptions& o) { return stack::resolve_dir(o.dir); }
@@ -38,13 +41,23 @@ void add_stack_command(CLI::App& app) {
       ->check(CLI::Range(1, 65535));
   up->add_option("--ch-port", opt->ch_port, "ClickHouse native port on 127.0.0.1 (default 59000; HTTP = port - 877)")
       ->check(CLI::Range(1024, 65535));
+  up->add_flag("--cluster", opt->cluster,
+               "Also ZooKeeper and a second ClickHouse: cluster two_shards (docs/stack.md); fixed at first up");
+  up->add_flag("--replicas", opt->replicas,
+               "With --cluster: the two servers are replicas of one shard (cluster one_shard_two_replicas)");
   up->callback([opt] {
-    stack::StackRequest request{dir_of(*opt), {}, {}};
+    stack::StackRequest request{dir_of(*opt), {}, {}, {}};
+    if (opt->replicas && !opt->cluster) throw InputError("--replicas needs --cluster");
+    if (opt->cluster) request.cluster = opt->replicas ? stack::kOneShardTwoReplicas : stack::kTwoShards;
     if (opt->pg_port != 0) request.pg_port = static_cast<std::uint16_t>(opt->pg_port);
     if (opt->ch_port != 0) request.ch_port = static_cast<std::uint16_t>(opt->ch_port);
     auto layout = stack::up(request);
     std::fprintf(stderr, "stack up in %s: PostgreSQL 127.0.0.1:%u, ClickHouse 127.0.0.1:%u\n", layout.dir.c_str(),
                  layout.pg_port, layout.ch_port);
+    if (!layout.cluster.empty()) {
+      std::fprintf(stderr, "cluster %s: ClickHouse 127.0.0.1:%u and 127.0.0.1:%u, ZooKeeper 127.0.0.1:%u\n",
+                   layout.cluster.c_str(), layout.ch_port, layout.ch2_port, layout.zk_port);
+    }
   });
 
   auto* down = cmd->add_subcommand("down", "Stop the servers this stack started (data is kept)");
@@ -67,7 +80,12 @@ void add_stack_command(CLI::App& app) {
     std::printf("stack      %s\n", s->layout.dir.c_str());
     line("postgres", s->postgres);
     line("clickhouse", s->clickhouse);
-    if (!s->postgres.running || !s->clickhouse.running) throw ExitWith{static_cast<int>(ExitCode::kNegative)};
+    if (!s->layout.cluster.empty()) {
+      line("clickhouse2", s->clickhouse2);
+      line("zookeeper", s->zookeeper);
+      std::printf("cluster    %s\n", s->layout.cluster.c_str());
+    }
+    if (!s->all_running()) throw ExitWith{static_cast<int>(ExitCode::kNegative)};
   });
 
   auto* env = cmd->add_subcommand("env", "Print export lines for PG* and CLICKHOUSE_*: eval \"$(ypa stack env)\"");

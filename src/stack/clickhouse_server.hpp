@@ -13,7 +13,9 @@ namespace ypa::stack {
 
 class ClickHouseServer {
  public:
-  ClickHouseServer(Layout layout, std::optional<RunAs> run_as);
+  // `cluster_config`: XML elements added to the server's config (remote_servers, zookeeper, macros) for
+  // a server of a cluster stack; "" for the single server.
+  ClickHouseServer(Layout layout, std::optional<RunAs> run_as, std::string cluster_config = "");
 
   std::optional<pid_t> running_pid() const;
   // Writes the config, starts the server and waits until it answers a query over the native protocol.
@@ -27,6 +29,7 @@ class ClickHouseServer {
 
   Layout layout_;
   std::optional<RunAs> run_as_;
+  std::string cluster_config_;
 };
 
 }  // namespace ypa::stack

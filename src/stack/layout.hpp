@@ -18,6 +18,12 @@ struct Layout {
   std::string pg_user = "ypa";
   std::string pg_database = "ypa";
   std::string ch_database = "yamagoti";
+  // `ypa stack up --cluster` (stack/cluster.hpp): "" for the single ClickHouse above; else the cluster the
+  // servers' macros follow, two_shards or one_shard_two_replicas, with a ZooKeeper and a second server.
+  std::string cluster;
+  std::uint16_t zk_port = 0;
+  std::uint16_t ch2_port = 0;
+  std::uint16_t ch2_http_port = 0;
 
   std::string state_file() const { return dir + "/stack.json"; }
   std::string pg_data() const { return dir + "/postgres/data"; }
@@ -28,6 +34,7 @@ struct Layout {
   std::string ch_users() const { return ch_root() + "/users.xml"; }
   std::string ch_pid_file() const { return ch_root() + "/server.pid"; }
   std::string ch_log_dir() const { return ch_root() + "/log"; }
+  std::string zk_root() const { return dir + "/zookeeper"; }
 };
 
 // The stack directory: --dir, else YPA_STACK_DIR, else ./.ypa/stack, made absolute.

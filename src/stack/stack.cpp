@@ -5,6 +5,7 @@
 
 #include "core/errors.hpp"
 #include "stack/clickhouse_server.hpp"
+#include "stack/cluster.hpp"
 #include "stack/postgres_server.hpp"
 #include "stack/process.hpp"
 
@@ -21,6 +22,11 @@ Layout up(const StackRequest& request) {
                                    "run `ypa stack down` and remove the folder to change them",
                                    request.dir, layout.pg_port, layout.ch_port));
     }
+    if (request.cluster.value_or("") != layout.cluster) {
+      throw InputError(fmt::format("the stack in {} is {}; use another --dir for {}", request.dir,
+                                   layout.cluster.empty() ? "one ClickHouse" : "cluster " + layout.cluster,
+                                   request.cluster ? "cluster " + *request.cluster : "one ClickHouse"));
+    }
   } else {
     layout.dir = request.dir;
     if (request.pg_port) layout.pg_port = *request.pg_port;
@@ -31,6 +37,7 @@ Layout up(const StackRequest& request) {
     if (layout.pg_port == layout.ch_port || layout.ch_port == layout.ch_http_port) {
       throw InputError(fmt::format("--pg-port {} and --ch-port {} must differ", layout.pg_port, layout.ch_port));
     }
+    if (request.cluster) assign_cluster_ports(layout, *request.cluster);
     make_dirs(layout.dir, std::nullopt);
     save_layout(layout);
   }
@@ -45,7 +52,11 @@ Layout up(const StackRequest& request) {
     make_dirs(layout.ch_root(), run_as);
   }
   PostgresServer(layout, run_as).start();
-  ClickHouseServer(layout, run_as).start();
+  if (layout.cluster.empty()) {
+    ClickHouseServer(layout, run_as).start();
+  } else {
+    start_cluster(layout, run_as);
+  }
   return layout;
 }
 
@@ -59,7 +70,11 @@ void down(const std::string& dir) {
   // Stop both even if the first fails, then report.
   std::string failures;
   try {
-    ClickHouseServer(*layout, run_as).stop();
+    if (layout->cluster.empty()) {
+      ClickHouseServer(*layout, run_as).stop();
+    } else {
+      stop_cluster(*layout, run_as);
+    }
   } catch (const Error& e) {
     failures += e.what();
   }
@@ -77,11 +92,19 @@ std::optional<StackStatus> status(const std::string& dir) {
   std::optional<RunAs> run_as;  // status only reads; no account needed
   PostgresServer pg(*layout, run_as);
   ClickHouseServer ch(*layout, run_as);
-  StackStatus s{*layout, {}, {}};
+  StackStatus s{*layout, {}, {}, {}, {}};
   auto pg_pid = pg.running_pid();
   s.postgres = {pg_pid.has_value() && pg.accepts_queries(), pg_pid, layout->pg_port};
   auto ch_pid = ch.running_pid();
   s.clickhouse = {ch_pid.has_value() && ch.accepts_queries(), ch_pid, layout->ch_port};
+  if (!layout->cluster.empty()) {
+    ZooKeeperServer zk(*layout, run_as);
+    auto zk_pid = zk.running_pid();
+    s.zookeeper = {zk_pid.has_value() && zk.accepts_connections(), zk_pid, layout->zk_port};
+    ClickHouseServer ch2(node_layout(*layout, 2), run_as);
+    auto ch2_pid = ch2.running_pid();
+    s.clickhouse2 = {ch2_pid.has_value() && ch2.accepts_queries(), ch2_pid, layout->ch2_port};
+  }
   return s;
 }
 
@@ -96,8 +119,11 @@ std::string env_script(const Layout& layout) {
       "export CLICKHOUSE_PORT={}\n"
       "export CLICKHOUSE_DB={}\n"
       "export CLICKHOUSE_USER=default\n"
-      "export CLICKHOUSE_PASSWORD=\n",
-      layout.pg_port, layout.pg_user, layout.pg_database, layout.ch_port, layout.ch_database);
+      "export CLICKHOUSE_PASSWORD=\n"
+      "{}\n",
+      layout.pg_port, layout.pg_user, layout.pg_database, layout.ch_port, layout.ch_database,
+      // The first server is the entry point; ypa reaches the shards through the cluster definition.
+      layout.cluster.empty() ? "unset CLICKHOUSE_CLUSTER" : "export CLICKHOUSE_CLUSTER=" + layout.cluster);
 }
 
 }  // namespace ypa::stack

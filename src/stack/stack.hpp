@@ -14,6 +14,8 @@ struct StackRequest {
   std::string dir;  // resolved with resolve_dir()
   std::optional<std::uint16_t> pg_port;
   std::optional<std::uint16_t> ch_port;
+  // --cluster: two_shards or one_shard_two_replicas (stack/cluster.hpp); nullopt for one ClickHouse.
+  std::optional<std::string> cluster;
 };
 
 struct ServerStatus {
@@ -26,6 +28,13 @@ struct StackStatus {
   Layout layout;
   ServerStatus postgres;
   ServerStatus clickhouse;
+  // A cluster stack's other servers (layout.cluster not empty).
+  ServerStatus zookeeper;
+  ServerStatus clickhouse2;
+  bool all_running() const {
+    return postgres.running && clickhouse.running &&
+           (layout.cluster.empty() || (zookeeper.running && clickhouse2.running));
+  }
 };
 
 // Starts whatever is not running and returns when both servers answer queries. Idempotent.
