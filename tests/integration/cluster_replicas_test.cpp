@@ -13,8 +13,9 @@
 namespace ypa::testing {
 namespace {
 
+// Ports below the ephemeral range, as in cluster_shards_test.cpp.
 auto* const kStack = static_cast<ClusterStack*>(
-    ::testing::AddGlobalTestEnvironment(new ClusterStack(/*replicas=*/true, 54640, 59640)));
+    ::testing::AddGlobalTestEnvironment(new ClusterStack(/*replicas=*/true, 31640, 31650)));
 
 std::string count_sql(const Databases& db, const std::string& table, const std::string& run_id) {
   return "SELECT count() FROM " + db.name() + "." + table + " FINAL WHERE run_id = '" + run_id + "'";
