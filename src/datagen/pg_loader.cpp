@@ -2,6 +2,8 @@
 // generated price records, index rebuild.
 #include "datagen/pg_loader.hpp"
 
+#include "postgres/timestamp.hpp"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -115,7 +117,7 @@ class CopySink : public RecordSink {
     field(copy_, r.price_new);
     field(copy_, r.price_grade_a);
     field(copy_, r.price_grade_b);
-    copy_.field(std::string_view(format_timestamp_us(r.recorded_at_us)));
+    copy_.field(std::string_view(postgres::format_timestamptz(r.recorded_at_us)));
     copy_.end_row();
   }
 
@@ -136,32 +138,6 @@ std::int64_t copy_rows(Connection& conn, const std::string& table, std::string_v
 
 }  // namespace
 
-std::string format_timestamp_us(std::int64_t unix_us) {
-  std::int64_t seconds = unix_us / 1'000'000;
-  std::int64_t micros = unix_us % 1'000'000;
-  if (micros < 0) {
-    micros += 1'000'000;
-    seconds -= 1;
-  }
-  std::int64_t days = seconds / 86400;
-  std::int64_t second_of_day = seconds % 86400;
-  if (second_of_day < 0) {
-    second_of_day += 86400;
-    days -= 1;
-  }
-  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", y, m, d, second_of_day / 3600,
-                     second_of_day / 60 % 60, second_of_day % 60, micros);
-}
 
 LoadSummary load_demo_data(Connection& conn, const LoadOptions& options, const DayCallback& on_day) {
   const auto start = std::chrono::steady_clock::now();

@@ -38,7 +38,4 @@ struct LoadSummary {
 LoadSummary load_demo_data(postgres::Connection& conn, const LoadOptions& options,
                            const DayCallback& on_day = {});
 
-// "2025-01-31 20:00:00.123456+00": the COPY text form of a UTC instant in microseconds.
-std::string format_timestamp_us(std::int64_t unix_us);
-
 }  // namespace ypa::datagen

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "postgres/copy_out.hpp"
+#include "postgres/timestamp.hpp"
 
 namespace ypa::pipeline {
 namespace {
@@ -20,12 +21,7 @@ std::string id_filter(const char* column, const std::vector<std::int64_t>& ids) 
 
 }  // namespace
 
-std::string timestamp_literal(std::int64_t us) {
-  static const TimeZone utc("UTC");
-  std::int64_t sec = us >= 0 ? us / kMicros : -((-us + kMicros - 1) / kMicros);
-  std::int64_t frac = us - sec * kMicros;
-  return fmt::format("'{}.{:06}+00'", format_sql(sec, utc), frac);
-}
+std::string timestamp_literal(std::int64_t us) { return "'" + postgres::format_timestamptz(us) + "'"; }
 
 std::vector<SlicePlan> plan_slices(const RunOptions& options, const BucketGrid& grid) {
   const EpochSeconds step = grid.interval_sec();

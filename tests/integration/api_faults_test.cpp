@@ -18,7 +18,6 @@
 
 #include "support/run_command.hpp"
 
-extern char** environ;
 
 namespace ypa::testing {
 namespace {
@@ -76,9 +75,8 @@ class ApiFaultsTest : public ::testing::Test {
   void start_server() {
     std::vector<std::string> args{ypa_binary(), "serve", "--no-auth", "--listen",
                                   "127.0.0.1:" + std::to_string(kApiPort)};
-    std::vector<std::string> envs;
-    for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
-    for (const auto& e : env()) envs.push_back(e);
+    // The private stack's variables replace inherited ones (the suite may run under another stack's env).
+    std::vector<std::string> envs = environment_with(env());
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
