@@ -19,7 +19,7 @@ if [ "$needs_servers" -eq 1 ]; then
   . scripts/lib.sh
   export YPA_STACK_DIR=${YPA_TEST_STACK_DIR:-$(stack_dir test-stack)}
   if ! build/ypa stack status >/dev/null 2>&1; then started=1; fi
-  build/ypa stack up --pg-port "${YPA_TEST_PG_PORT:-54420}" --ch-port "${YPA_TEST_CH_PORT:-59400}"
+  build/ypa stack up --pg-port "${YPA_TEST_PG_PORT:-25442}" --ch-port "${YPA_TEST_CH_PORT:-29400}"
   eval "$(build/ypa stack env)"
   if [ "$started" -eq 1 ]; then trap 'build/ypa stack down' EXIT; fi
 fi

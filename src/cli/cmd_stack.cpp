@@ -37,9 +37,9 @@ void add_stack_command(CLI::App& app) {
 
   auto* up = cmd->add_subcommand("up", "Start both servers (idempotent); returns when both answer queries");
   add_dir_option(up, *opt);
-  up->add_option("--pg-port", opt->pg_port, "PostgreSQL port on 127.0.0.1 (default 54320; fixed at first start)")
+  up->add_option("--pg-port", opt->pg_port, "PostgreSQL port on 127.0.0.1 (default 25432; fixed at first start)")
       ->check(CLI::Range(1, 65535));
-  up->add_option("--ch-port", opt->ch_port, "ClickHouse native port on 127.0.0.1 (default 59000; HTTP = port - 877)")
+  up->add_option("--ch-port", opt->ch_port, "ClickHouse native port on 127.0.0.1 (default 29000; HTTP = port - 877)")
       ->check(CLI::Range(1024, 65535));
   up->add_flag("--cluster", opt->cluster,
                "Also ZooKeeper and a second ClickHouse: cluster two_shards (docs/stack.md); fixed at first up");

@@ -12,9 +12,9 @@ namespace ypa::stack {
 
 struct Layout {
   std::string dir;  // absolute
-  std::uint16_t pg_port = 54320;
-  std::uint16_t ch_port = 59000;
-  std::uint16_t ch_http_port = 58123;
+  std::uint16_t pg_port = 25432;  // below the kernel's ephemeral range (32768-60999): no clash with outgoing connections
+  std::uint16_t ch_port = 29000;
+  std::uint16_t ch_http_port = 28123;
   std::string pg_user = "ypa";
   std::string pg_database = "ypa";
   std::string ch_database = "yamagoti";

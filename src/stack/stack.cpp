@@ -32,7 +32,7 @@ Layout up(const StackRequest& request) {
     if (request.pg_port) layout.pg_port = *request.pg_port;
     if (request.ch_port) {
       layout.ch_port = *request.ch_port;
-      layout.ch_http_port = static_cast<std::uint16_t>(*request.ch_port - 877);  // 59000 -> 58123
+      layout.ch_http_port = static_cast<std::uint16_t>(*request.ch_port - 877);  // 29000 -> 28123
     }
     if (layout.pg_port == layout.ch_port || layout.ch_port == layout.ch_http_port) {
       throw InputError(fmt::format("--pg-port {} and --ch-port {} must differ", layout.pg_port, layout.ch_port));

@@ -14,7 +14,7 @@ namespace ypa::testing {
 namespace {
 
 // Ports of this binary's private stack, below the kernel's ephemeral range (32768-60999) so that no
-// outgoing connection holds one when the stack starts (the suite's stack uses 54420/59400).
+// outgoing connection holds one when the stack starts (the suite's stack uses 25442/29400).
 auto* const kStack = static_cast<ClusterStack*>(
     ::testing::AddGlobalTestEnvironment(new ClusterStack(/*replicas=*/false, 31620, 31600)));
 

@@ -199,11 +199,11 @@ TEST(ScheduleTest, RidesOutAClickHouseOutageAndCatchesUp) {
     args.push_back(dir.string());
     return run_ypa(args);
   };
-  ASSERT_EQ(stack({"up", "--pg-port", "54620", "--ch-port", "59600"}).exit_code, 0);
+  ASSERT_EQ(stack({"up", "--pg-port", "25462", "--ch-port", "29600"}).exit_code, 0);
   // One-minute buckets so that buckets close while the test runs; a 15-minute lookback keeps every
   // minute covered by the generator's quarter-hourly scrapes.
-  std::vector<std::string> env{"PGHOST=127.0.0.1",           "PGPORT=54620",         "PGUSER=ypa",
-                               "PGDATABASE=ypa",             "CLICKHOUSE_HOST=127.0.0.1", "CLICKHOUSE_PORT=59600",
+  std::vector<std::string> env{"PGHOST=127.0.0.1",           "PGPORT=25462",         "PGUSER=ypa",
+                               "PGDATABASE=ypa",             "CLICKHOUSE_HOST=127.0.0.1", "CLICKHOUSE_PORT=29600",
                                "CLICKHOUSE_DB=live_schedule", "PIPELINE_INTERVAL_MIN=1", "PIPELINE_LOOKBACK_MIN=15",
                                "FEATURE_WINDOWS_MIN=2,5,10"};
   ASSERT_EQ(run_ypa({"init", "--source-schema"}, env).exit_code, 0);
@@ -236,7 +236,7 @@ TEST(ScheduleTest, RidesOutAClickHouseOutageAndCatchesUp) {
   EXPECT_NE(read_file(log).find("schedule: stopped"), std::string::npos) << read_file(log);
 
   // No missing bucket: live equals a fresh backfill over the minutes the schedule covered.
-  auto range = run_command({"clickhouse-client", "--port", "59600", "--query",
+  auto range = run_command({"clickhouse-client", "--port", "29600", "--query",
                             "SELECT toUInt32(min(bucket)), toUInt32(max(bucket)) FROM live_schedule.features_wide "
                             "WHERE run_id = 'live' FORMAT TSV"});
   auto tab = range.out.find('\t');

@@ -58,8 +58,8 @@ class StackTest : public ::testing::Test {
     return line;
   }
 
-  static constexpr const char* kPgPort = "54520";
-  static constexpr const char* kChPort = "59500";
+  static constexpr const char* kPgPort = "25452";
+  static constexpr const char* kChPort = "29500";
   fs::path dir_;
 };
 
@@ -84,8 +84,8 @@ TEST_F(StackTest, UpTwiceDownUpAgain) {
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   auto env = stack({"env"});
   ASSERT_EQ(env.exit_code, 0);
-  EXPECT_NE(env.out.find("export PGPORT=54520\n"), std::string::npos) << env.out;
-  EXPECT_NE(env.out.find("export CLICKHOUSE_PORT=59500\n"), std::string::npos) << env.out;
+  EXPECT_NE(env.out.find("export PGPORT=25452\n"), std::string::npos) << env.out;
+  EXPECT_NE(env.out.find("export CLICKHOUSE_PORT=29500\n"), std::string::npos) << env.out;
 
   // Data written before down survives down + up.
   ASSERT_EQ(run_command({"clickhouse-client", "--port", kChPort, "--query", "CREATE DATABASE kept_across_restart"})
