@@ -4,6 +4,7 @@
 # Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 scripts/install-deps.sh
 scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -60 /tmp/ypa-build.log; exit 1; }
@@ -21,7 +22,8 @@ if [ "$needs_servers" -eq 1 ]; then
   if ! build/ypa stack status >/dev/null 2>&1; then started=1; fi
   build/ypa stack up --pg-port "${YPA_TEST_PG_PORT:-25442}" --ch-port "${YPA_TEST_CH_PORT:-29400}"
   eval "$(build/ypa stack env)"
-  if [ "$started" -eq 1 ]; then trap 'build/ypa stack down' EXIT; fi
+  # Stop the servers this script started, keeping ctest's exit status.
+  if [ "$started" -eq 1 ]; then trap 'status=$?; "$root/build/ypa" stack down; exit $status' EXIT; fi
 fi
 
 cd build
