@@ -28,10 +28,10 @@ fi
 
 step "summary"
 psql -XAtq -F ' ' <<'SQL'
-SELECT 'shops', count(*) FROM "AppleStockChecker_secondhandshop"
-UNION ALL SELECT 'iphones', count(*) FROM "AppleStockChecker_iphone"
-UNION ALL SELECT 'cohorts', count(*) FROM "AppleStockChecker_cohort"
-UNION ALL SELECT 'price records', count(*) FROM "AppleStockChecker_purchasingshoppricerecord"
+SELECT 'shops', count(*)::text FROM "AppleStockChecker_secondhandshop"
+UNION ALL SELECT 'iphones', count(*)::text FROM "AppleStockChecker_iphone"
+UNION ALL SELECT 'cohorts', count(*)::text FROM "AppleStockChecker_cohort"
+UNION ALL SELECT 'price records', count(*)::text FROM "AppleStockChecker_purchasingshoppricerecord"
 UNION ALL SELECT 'first record', min(recorded_at)::text FROM "AppleStockChecker_purchasingshoppricerecord"
 UNION ALL SELECT 'last record', max(recorded_at)::text FROM "AppleStockChecker_purchasingshoppricerecord";
 SQL
@@ -46,7 +46,7 @@ fi
 clickhouse-client --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "
   SELECT scope, bucket, round(mean) AS mean, shop_count, round(ema_120) AS ema_120, round(boll_width_1800) AS boll_width_1800
   FROM $CLICKHOUSE_DB.features_wide FINAL WHERE run_id = 'demo' AND scope IN ('iphone:1', 'cohort:top')
-  ORDER BY bucket DESC, scope LIMIT 4 FORMAT PrettyCompactMonoBlock"
+  ORDER BY bucket DESC, scope LIMIT 4 FORMAT PrettyCompactNoEscapes"
 cat <<EOF2
 
 Ready. Use the stack from your shell with:
