@@ -444,31 +444,36 @@ Response Api::feature_points(const Call& c) {
                                  {"value", std::move(value)}});
 }
 
+Api::PricePage Api::load_prices(const Call& c, store::PriceQuery& q) {
+  q.order = order_of(c.params, store::ApiTable::kPrices, {{"Timestamp_Time", true}, {"shop", false}, {"iphone", false}});
+  PricePage p{page_param(c.params), 0, {}, nullptr};
+  pool_.run([&](clickhouse::Client& ch) {
+    p.count = store::count_prices(ch, config_.database, q);
+    if (p.count > 0 && p.page.offset <= p.count) {
+      p.rows = store::select_prices(ch, config_.database, q, p.page.limit, p.page.offset);
+    }
+  });
+  std::vector<std::uint32_t> shop_ids, iphone_ids;
+  for (const auto& r : p.rows) {
+    shop_ids.push_back(r.shop_id);
+    iphone_ids.push_back(r.iphone_id);
+  }
+  if (!p.rows.empty()) {
+    if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for shop and iPhone names");
+    p.names = names_->get(shop_ids, iphone_ids);
+  }
+  return p;
+}
+
 Response Api::prices(const Call& c) {
   FormErrors e;
   auto q = price_query(c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
-  q.order = order_of(c.params, store::ApiTable::kPrices, {{"Timestamp_Time", true}, {"shop", false}, {"iphone", false}});
-  auto page = page_param(c.params);
-  std::uint64_t count = 0;
-  std::vector<store::PriceRow> rows;
-  pool_.run([&](clickhouse::Client& ch) {
-    count = store::count_prices(ch, config_.database, q);
-    if (count > 0 && page.offset <= count) rows = store::select_prices(ch, config_.database, q, page.limit, page.offset);
-  });
-  std::vector<std::uint32_t> shop_ids, iphone_ids;
-  for (const auto& r : rows) {
-    shop_ids.push_back(r.shop_id);
-    iphone_ids.push_back(r.iphone_id);
-  }
-  std::shared_ptr<const store::NameCatalog> names;
-  if (!rows.empty()) {
-    if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for shop and iPhone names");
-    names = names_->get(shop_ids, iphone_ids);
-  }
+  PricePage p = load_prices(c, q);
   auto opt = [](const std::optional<std::uint32_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  const auto& names = p.names;
   Json results = Json::array();
-  for (const auto& r : rows) {
+  for (const auto& r : p.rows) {
     auto shop = names->shops.find(r.shop_id);
     auto iphone = names->iphones.find(r.iphone_id);
     bool known = iphone != names->iphones.end();
@@ -484,34 +489,18 @@ Response Api::prices(const Call& c) {
                             {"record_time", format_iso(r.record_time, zone_)},
                             {"alignment_diff_sec", r.alignment_diff_sec}}}});
   }
-  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+  return json_response(200, paginated(c.base_url, c.params, p.page, p.count, std::move(results)));
 }
 
 Response Api::prices_compact(const Call& c) {
   FormErrors e;
   auto q = price_query(c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
-  q.order = order_of(c.params, store::ApiTable::kPrices, {{"Timestamp_Time", true}, {"shop", false}, {"iphone", false}});
-  auto page = page_param(c.params);
-  std::uint64_t count = 0;
-  std::vector<store::PriceRow> rows;
-  pool_.run([&](clickhouse::Client& ch) {
-    count = store::count_prices(ch, config_.database, q);
-    if (count > 0 && page.offset <= count) rows = store::select_prices(ch, config_.database, q, page.limit, page.offset);
-  });
-  std::vector<std::uint32_t> shop_ids, iphone_ids;
-  for (const auto& r : rows) {
-    shop_ids.push_back(r.shop_id);
-    iphone_ids.push_back(r.iphone_id);
-  }
-  std::shared_ptr<const store::NameCatalog> names;
-  if (!rows.empty()) {
-    if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for shop and iPhone names");
-    names = names_->get(shop_ids, iphone_ids);
-  }
+  PricePage p = load_prices(c, q);
   auto opt = [](const std::optional<std::uint32_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  const auto& names = p.names;
   Json results = Json::array();
-  for (const auto& r : rows) {
+  for (const auto& r : p.rows) {
     auto shop = names->shops.find(r.shop_id);
     auto iphone = names->iphones.find(r.iphone_id);
     results.push_back(Json{
@@ -524,7 +513,7 @@ Response Api::prices_compact(const Call& c) {
         {"price_a", opt(r.price_a)},
         {"price_b", opt(r.price_b)}});
   }
-  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+  return json_response(200, paginated(c.base_url, c.params, p.page, p.count, std::move(results)));
 }
 
 Response Api::runs(const Call& c) {

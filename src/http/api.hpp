@@ -16,10 +16,12 @@
 
 #include "core/settings.hpp"
 #include "core/time.hpp"
+#include "http/form.hpp"
 #include "http/metrics.hpp"
 #include "http/names.hpp"
 #include "http/pool.hpp"
 #include "http/query_string.hpp"
+#include "store/api_queries.hpp"
 
 namespace ypa::http {
 
@@ -83,6 +85,14 @@ class Api {
   Response cohort_points(const Call& c);
   Response features(const Call& c);
   Response feature_points(const Call& c);
+  // One page of price_aligned rows with the shop and iPhone names they mention (both price endpoints).
+  struct PricePage {
+    PageRequest page;
+    std::uint64_t count = 0;
+    std::vector<store::PriceRow> rows;
+    std::shared_ptr<const store::NameCatalog> names;
+  };
+  PricePage load_prices(const Call& c, store::PriceQuery& q);
   Response prices(const Call& c);
   Response prices_compact(const Call& c);
   Response runs(const Call& c);
