@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -49,6 +50,15 @@ class ClusterStack : public ::testing::Environment {
   }
 
   void TearDown() override {
+    // After a failure, show what the servers said before their folder goes away.
+    const auto* unit = ::testing::UnitTest::GetInstance();
+    if (unit->failed_test_count() > 0 || unit->ad_hoc_test_result().Failed()) {
+      for (const char* log : {"clickhouse/log/error.log", "clickhouse/log/stdout.log", "ch2/log/error.log",
+                              "ch2/log/stdout.log", "zookeeper/zookeeper.log"}) {
+        auto tail = run_command({"tail", "-n", "15", (dir_ / log).string()});
+        std::fprintf(stderr, "--- %s\n%s", log, tail.out.c_str());
+      }
+    }
     auto down = run_ypa({"stack", "down", "--dir", dir_.string()});
     EXPECT_EQ(down.exit_code, 0) << down.err;
     std::filesystem::remove_all(dir_);
