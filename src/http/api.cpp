@@ -272,18 +272,30 @@ void Api::forget_refresh(const std::string& key) {
   if (auto it = cache_.find(key); it != cache_.end()) it->second.refreshing = false;
 }
 
+Api::BarPage Api::load_bars(const Call& c, const store::BarQuery& q) {
+  BarPage p{page_param(c.params), 0, {}};
+  pool_.run([&](clickhouse::Client& ch) {
+    p.count = store::count_bars(ch, config_.database, q);
+    if (p.count > 0 && p.page.offset <= p.count) {
+      p.rows = store::select_bars(ch, config_.database, q, p.page.limit, p.page.offset);
+    }
+  });
+  return p;
+}
+
+std::optional<std::vector<store::BarRow>> Api::load_points(const store::BarQuery& q) {
+  std::vector<store::BarRow> rows;
+  pool_.run([&](clickhouse::Client& ch) { rows = store::select_bars(ch, config_.database, q, kMaxPoints + 1, 0); });
+  if (rows.size() > kMaxPoints) return std::nullopt;
+  return rows;
+}
+
 Response Api::overall_bars(const Call& c) {
   FormErrors e;
   auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
   q.order = order_of(c.params, store::ApiTable::kOverallBars, {{"bucket", false}, {"iphone", false}});
-  auto page = page_param(c.params);
-  std::uint64_t count = 0;
-  std::vector<store::BarRow> rows;
-  pool_.run([&](clickhouse::Client& ch) {
-    count = store::count_bars(ch, config_.database, q);
-    if (count > 0 && page.offset <= count) rows = store::select_bars(ch, config_.database, q, page.limit, page.offset);
-  });
+  auto [page, count, rows] = load_bars(c, q);
   Json results = Json::array();
   for (const auto& r : rows) {
     results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
@@ -303,11 +315,9 @@ Response Api::overall_points(const Call& c) {
   FormErrors e;
   auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
-  std::vector<store::BarRow> rows;
-  pool_.run([&](clickhouse::Client& ch) { rows = store::select_bars(ch, config_.database, q, kMaxPoints + 1, 0); });
-  if (rows.size() > kMaxPoints) {
-    return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
-  }
+  auto points = load_points(q);
+  if (!points) return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
+  const auto& rows = *points;
   Json bucket = Json::array(), iphone = Json::array(), mean = Json::array(), median = Json::array(),
        std_dev = Json::array(), shops = Json::array(), dispersion = Json::array();
   for (const auto& r : rows) {
@@ -334,13 +344,7 @@ Response Api::cohort_bars(const Call& c) {
   auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
   q.order = order_of(c.params, store::ApiTable::kCohortBars, {{"bucket", false}, {"cohort", false}});
-  auto page = page_param(c.params);
-  std::uint64_t count = 0;
-  std::vector<store::BarRow> rows;
-  pool_.run([&](clickhouse::Client& ch) {
-    count = store::count_bars(ch, config_.database, q);
-    if (count > 0 && page.offset <= count) rows = store::select_bars(ch, config_.database, q, page.limit, page.offset);
-  });
+  auto [page, count, rows] = load_bars(c, q);
   Json results = Json::array();
   for (const auto& r : rows) {
     results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
@@ -361,11 +365,9 @@ Response Api::cohort_points(const Call& c) {
   FormErrors e;
   auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
-  std::vector<store::BarRow> rows;
-  pool_.run([&](clickhouse::Client& ch) { rows = store::select_bars(ch, config_.database, q, kMaxPoints + 1, 0); });
-  if (rows.size() > kMaxPoints) {
-    return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
-  }
+  auto points = load_points(q);
+  if (!points) return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
+  const auto& rows = *points;
   Json bucket = Json::array(), cohort = Json::array(), mean = Json::array(), median = Json::array(),
        std_dev = Json::array(), models = Json::array(), shops = Json::array(), dispersion = Json::array();
   for (const auto& r : rows) {

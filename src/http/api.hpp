@@ -85,6 +85,15 @@ class Api {
   Response cohort_points(const Call& c);
   Response features(const Call& c);
   Response feature_points(const Call& c);
+  // One page of bars and the total count (overall and cohort bars).
+  struct BarPage {
+    PageRequest page;
+    std::uint64_t count = 0;
+    std::vector<store::BarRow> rows;
+  };
+  BarPage load_bars(const Call& c, const store::BarQuery& q);
+  // Every bar matching q for a points endpoint; nullopt when more than kMaxPoints match.
+  std::optional<std::vector<store::BarRow>> load_points(const store::BarQuery& q);
   // One page of price_aligned rows with the shop and iPhone names they mention (both price endpoints).
   struct PricePage {
     PageRequest page;

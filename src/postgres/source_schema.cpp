@@ -24,6 +24,7 @@ void create_source_schema(Connection& conn, const SourceTables& t) {
   auto idx = [](const std::string& table, const char* suffix) { return quote_identifier(table + "_" + suffix); };
   conn.exec(fmt::format(R"sql(
 BEGIN;
+SET LOCAL client_min_messages = warning;  -- no "already exists, skipping" notice per table on reruns
 CREATE TABLE IF NOT EXISTS {shop} (
   id   bigserial PRIMARY KEY,
   name varchar(255) NOT NULL
