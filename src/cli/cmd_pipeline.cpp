@@ -127,19 +127,21 @@ void add_run_pipeline_command(CLI::App& app) {
   cmd->add_option("--from", f->from, "First bucket: YYYY-MM-DD (whole day) or YYYY-MM-DDTHH:MM, zone PIPELINE_TZ");
   cmd->add_option("--to", f->to,
                   "Last bucket, inclusive, same forms as --from (incremental: default the latest closed bucket)");
-  cmd->add_option("--device", f->device, "cpu, cuda:N or auto (env PIPELINE_DEVICE, default auto)");
+  cmd->add_option("--device", f->device, "cpu, cuda:N or auto (env PIPELINE_DEVICE, default auto)")->check(non_empty());
   cmd->add_option("--batch-days", f->batch_days, "Days per PostgreSQL query (env PIPELINE_BATCH_DAYS, default 30)");
   cmd->add_option("--steps", f->steps,
                   "Subset of align,aggregate,features,cohorts (default: all); inputs not computed are read "
-                  "from ClickHouse");
-  cmd->add_option("--iphone-ids", f->iphone_ids, "Only these iPhone ids, comma-separated");
-  cmd->add_option("--shop-ids", f->shop_ids, "Only these shop ids, comma-separated");
+                  "from ClickHouse")
+      ->check(non_empty());
+  cmd->add_option("--iphone-ids", f->iphone_ids, "Only these iPhone ids, comma-separated")->check(non_empty());
+  cmd->add_option("--shop-ids", f->shop_ids, "Only these shop ids, comma-separated")->check(non_empty());
   cmd->add_option("--shard", f->shard,
                   "i/n: one of n workers, computing the iPhones with id % n == i (no cohorts: run --steps "
-                  "cohorts after all workers)");
-  cmd->add_option("--align", f->align, "Alignment mode: lookback (default) or floor");
-  cmd->add_option("--mode", f->mode, "backfill (default) or incremental (recompute the last --since)");
-  cmd->add_option("--since", f->since, "With --mode incremental: how far back to recompute (default 2h)");
+                  "cohorts after all workers)")
+      ->check(non_empty());
+  cmd->add_option("--align", f->align, "Alignment mode: lookback (default) or floor")->check(non_empty());
+  cmd->add_option("--mode", f->mode, "backfill (default) or incremental (recompute the last --since)")->check(non_empty());
+  cmd->add_option("--since", f->since, "With --mode incremental: how far back to recompute (default 2h)")->check(non_empty());
   cmd->add_flag("--allow-live", f->allow_live, "Allow a backfill to write into run 'live'");
   cmd->callback([f] {
     auto options = build_options(*f);

@@ -210,7 +210,7 @@ void add_run_commands(CLI::App& app) {
   drop->add_flag("--confirm", opt->confirm,
                  "Really drop; without it, print what would be dropped and exit 1");
   drop->add_flag("--force-live", opt->force_live, "Required to drop the run 'live'");
-  drop->add_option("--tables", opt->tables, "price_aligned,features_wide (default: both)");
+  drop->add_option("--tables", opt->tables, "price_aligned,features_wide (default: both)")->check(non_empty());
   drop->callback([opt] { drop_run(*opt); });
 
   auto* promote = app.add_subcommand(
@@ -232,9 +232,11 @@ void add_run_commands(CLI::App& app) {
   compare->add_option("--target", opt->target, "Run compared with the base")->required();
   compare->add_option("--tolerance", opt->tolerance,
                       "Relative tolerance: |a-b| > tol * max(1,|a|) differs (default 1e-9)");
-  compare->add_option("--from", opt->from, "First bucket to compare (YYYY-MM-DD or YYYY-MM-DDTHH:MM)");
-  compare->add_option("--to", opt->to, "Last bucket to compare, inclusive");
-  compare->add_option("--scope", opt->scope, "Only these scopes, comma-separated (iphone:42,cohort:top3)");
+  compare->add_option("--from", opt->from, "First bucket to compare (YYYY-MM-DD or YYYY-MM-DDTHH:MM)")
+      ->check(non_empty());
+  compare->add_option("--to", opt->to, "Last bucket to compare, inclusive")->check(non_empty());
+  compare->add_option("--scope", opt->scope, "Only these scopes, comma-separated (iphone:42,cohort:top3)")
+      ->check(non_empty());
   compare->add_flag("--json", opt->json, "Print JSON instead of a table");
   compare->callback([opt] { compare_runs(*opt); });
 }

@@ -37,9 +37,9 @@ void add_schedule_command(CLI::App& app) {
       "Example: ypa schedule --every 15m --delay 3m");
   auto f = std::make_shared<Flags>();
   cmd->add_option("--run-id", f->run_id, "Run kept current (default live)");
-  cmd->add_option("--every", f->every, "Cycle length (default: the bucket interval, 15m)");
+  cmd->add_option("--every", f->every, "Cycle length (default: the bucket interval, 15m)")->check(non_empty());
   cmd->add_option("--delay", f->delay, "Wait after a bucket closes before computing it (default 3m)");
-  cmd->add_option("--since", f->since, "Buckets each cycle recomputes, at least (default 2h)");
+  cmd->add_option("--since", f->since, "Buckets each cycle recomputes, at least (default 2h)")->check(non_empty());
   cmd->add_option("--max-cycles", f->max_cycles, "Stop after this many successful cycles (default: run until stopped)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([f] {

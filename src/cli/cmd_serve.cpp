@@ -20,7 +20,8 @@ void add_serve_command(CLI::App& app) {
       "  curl -H \"Authorization: Bearer $TOKEN\" 'http://127.0.0.1:8000/api/overall-bars/?iphone=1&limit=2'");
   auto listen = std::make_shared<std::string>();
   auto no_auth = std::make_shared<bool>(false);
-  cmd->add_option("--listen", *listen, "Address to listen on, host:port (env API_LISTEN, default 127.0.0.1:8000)");
+  cmd->add_option("--listen", *listen, "Address to listen on, host:port (env API_LISTEN, default 127.0.0.1:8000)")
+      ->check(non_empty());
   cmd->add_flag("--no-auth", *no_auth, "Switch JWT authentication off (only allowed on loopback)");
   cmd->callback([listen, no_auth] {
     http::ServeOptions o;

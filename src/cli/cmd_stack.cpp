@@ -22,7 +22,8 @@ struct StackOptions {
 std::string dir_of(const StackOptions& o) { return stack::resolve_dir(o.dir); }
 
 void add_dir_option(CLI::App* cmd, StackOptions& o) {
-  cmd->add_option("--dir", o.dir, "Stack folder (env YPA_STACK_DIR, default ./.ypa/stack)");
+  cmd->add_option("--dir", o.dir, "Stack folder (env YPA_STACK_DIR, default ./.ypa/stack)")
+      ->check(non_empty());
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ struct ExitWith {
   int code;
 };
 
+// For options whose empty value would otherwise read as "use the default" (--steps '', --every ''):
+// an empty value is a mistake and is refused with "<option>: it is empty".
+const CLI::Validator& non_empty();
+
 // For subcommands whose behaviour a later part of the project fills in: flags are parsed and
 // validated as documented, then the command says so and exits 2.
 [[noreturn]] void not_implemented(const char* command);

@@ -13,6 +13,12 @@
 
 namespace ypa::cli {
 
+const CLI::Validator& non_empty() {
+  static const CLI::Validator validator(
+      [](std::string& value) { return value.empty() ? std::string("it is empty") : std::string(); }, "", "non-empty");
+  return validator;
+}
+
 [[noreturn]] void not_implemented(const char* command) {
   throw Error(fmt::format("{}: not implemented yet in this version of ypa", command));
 }

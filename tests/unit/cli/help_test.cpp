@@ -71,6 +71,21 @@ TEST(HelpTest, UnreachableServerIsOneLineAndExitTwo) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(HelpTest, EmptyValuesAreRefusedNotTakenAsDefaults) {
+  // Without the check, --steps '' would compute every step and --iphone-ids '' every iPhone.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run_pipeline", "--run-id", "x", "--from", "2025-01-01", "--to", "2025-01-01", "--steps", ""},
+           {"run_pipeline", "--run-id", "x", "--from", "2025-01-01", "--to", "2025-01-01", "--iphone-ids", ""},
+           {"schedule", "--every", ""},
+           {"stack", "up", "--dir", ""},
+           {"compare_runs", "--base", "a", "--target", "b", "--scope", ""}}) {
+    auto r = run_ypa(args, {"CLICKHOUSE_PORT=1", "PGPORT=1"});
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find(": it is empty"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 TEST(HelpTest, VersionPrintsTheProjectVersion) {
   auto r = run_ypa({"--version"});
   EXPECT_EQ(r.exit_code, 0);
