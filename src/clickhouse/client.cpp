@@ -73,6 +73,7 @@ ClientOptions ClientOptions::from_settings(const ypa::ClickHouseSettings& settin
   o.database = settings.database;
   o.user = settings.user;
   o.password = settings.password;
+  o.compression = settings.compression == "on" || (settings.compression == "auto" && !wire::is_loopback(o.host));
   if (!settings.cluster.empty()) {
     // Through a Distributed table an INSERT must reach the shards before it returns (18.16 queues it
     // by default), and a re-sent identical block (a promote rerun within one second) must not be

@@ -50,8 +50,8 @@ struct ClientOptions {
   // How connections are opened; tests substitute scripted or failing transports.
   wire::TransportFactory transport_factory = wire::connect_tcp;
 
-  // Copies host, port, database, user and password; with a cluster, adds the session settings that
-  // make INSERTs through Distributed tables synchronous and not deduplicated.
+  // Copies host, port, database, user and password and resolves the compression; with a cluster, adds
+  // the session settings that make INSERTs through Distributed tables synchronous and not deduplicated.
   static ClientOptions from_settings(const ypa::ClickHouseSettings& settings);
 };
 

@@ -17,6 +17,10 @@ ClickHouseSettings ClickHouseSettings::from_env() {
   s.user = env::get_or("CLICKHOUSE_USER", s.user);
   s.password = env::get_or("CLICKHOUSE_PASSWORD", s.password);
   s.cluster = env::get_or("CLICKHOUSE_CLUSTER", "");
+  s.compression = env::get_or("CLICKHOUSE_COMPRESSION", s.compression);
+  if (s.compression != "auto" && s.compression != "on" && s.compression != "off") {
+    throw InputError(fmt::format("CLICKHOUSE_COMPRESSION='{}': expected auto, on or off", s.compression));
+  }
   // Both end up in DDL text.
   for (const auto& [name, value] :
        {std::pair{"CLICKHOUSE_DB", &s.database}, std::pair{"CLICKHOUSE_CLUSTER", &s.cluster}}) {

@@ -17,9 +17,12 @@ struct ClickHouseSettings {
   // A cluster of the servers' remote_servers: `ypa init` then makes replicated *_local tables ON CLUSTER
   // and Distributed tables under the usual names, and writes go through them synchronously.
   std::string cluster;
+  // LZ4 on the wire: "on", "off", or "auto" = off for a server on this machine (loopback), where
+  // compressing costs both sides CPU and saves nothing, and on for any other host.
+  std::string compression = "auto";
 
   // CLICKHOUSE_HOST, CLICKHOUSE_PORT, CLICKHOUSE_DB, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
-  // CLICKHOUSE_CLUSTER.
+  // CLICKHOUSE_CLUSTER, CLICKHOUSE_COMPRESSION.
   static ClickHouseSettings from_env();
 };
 

@@ -11,6 +11,7 @@
 #include "core/errors.hpp"
 #include "http/api.hpp"
 #include "postgres/source_schema.hpp"
+#include "wire/transport.hpp"
 
 namespace ypa::http {
 namespace {
@@ -24,7 +25,8 @@ extern "C" void stop_on_signal(int) {
 }  // namespace
 
 void serve(const ServeOptions& o) {
-  if (!o.auth && !is_loopback(o.api.host)) {
+  // 127.0.0.0/8, ::1 and localhost: the only addresses `--no-auth` may listen on.
+  if (!o.auth && !wire::is_loopback(o.api.host)) {
     throw InputError(fmt::format("--no-auth: authentication may only be switched off on a loopback address, not {}",
                                  o.api.host));
   }

@@ -43,10 +43,4 @@ std::string ApiSettings::listen() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
 
-bool is_loopback(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  return host.size() > 4 && host.substr(0, 4) == "127." &&
-         host.find_first_not_of("0123456789.") == std::string_view::npos;
-}
-
 }  // namespace ypa::http

@@ -26,7 +26,4 @@ struct ApiSettings {
   std::string listen() const;
 };
 
-// 127.0.0.0/8, ::1 and "localhost": the only addresses `--no-auth` may listen on.
-bool is_loopback(std::string_view host);
-
 }  // namespace ypa::http

@@ -34,6 +34,15 @@ struct NullableFloat {
   clickhouse::ColumnFloat64& values;
 };
 
+// The server gathers an INSERT's blocks into parts of up to about a million rows and writes a part only
+// when it is full, so whatever is still gathering when the INSERT ends is written then, while the run
+// waits: all of features_wide and up to four days of price_aligned with the server's defaults. With
+// these thresholds it writes parts as the run goes on; a day slice of a large catalog (price_aligned,
+// 24 shops x 160 iPhones: 250 k rows) passes as one part, and small slices are still gathered into parts
+// of a sensible size (ClickHouse's advice: inserts of 100 k rows or more).
+const std::vector<std::string> kInsertSessionSettings{"SET min_insert_block_size_rows = 131072",
+                                                      "SET min_insert_block_size_bytes = 33554432"};
+
 }  // namespace
 
 SliceWriter::SliceWriter(const ClickHouseSettings& settings, const RunOptions& options, const Catalog& catalog,
@@ -50,7 +59,10 @@ SliceWriter::SliceWriter(const ClickHouseSettings& settings, const RunOptions& o
 void SliceWriter::send(Stream& stream, const Block& block) {
   if (block.row_count() == 0) return;
   if (!stream.inserter) {
-    stream.client = std::make_unique<clickhouse::Client>(clickhouse::ClientOptions::from_settings(settings_));
+    auto options = clickhouse::ClientOptions::from_settings(settings_);
+    options.session_statements.insert(options.session_statements.end(), kInsertSessionSettings.begin(),
+                                      kInsertSessionSettings.end());
+    stream.client = std::make_unique<clickhouse::Client>(std::move(options));
     stream.inserter.emplace(stream.client->begin_insert(stream.target));
   }
   stream.inserter->write(block);

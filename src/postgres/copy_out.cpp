@@ -97,14 +97,18 @@ void BinaryCopyReader::parse_tuple(const unsigned char* data, std::size_t size) 
   }
 }
 
-std::int64_t BinaryCopyReader::int8(std::size_t i) const {
-  if (fields_[i].size != 8) malformed(fmt::format("field {} is not an int8", i + 1));
-  return static_cast<std::int64_t>(be64(fields_[i].data));
-}
-
-std::int32_t BinaryCopyReader::int4(std::size_t i) const {
-  if (fields_[i].size != 4) malformed(fmt::format("field {} is not an int4", i + 1));
-  return static_cast<std::int32_t>(be32(fields_[i].data));
+std::int64_t BinaryCopyReader::integer(std::size_t i) const {
+  const Field& f = fields_[i];
+  switch (f.size) {
+    case 8:
+      return static_cast<std::int64_t>(be64(f.data));
+    case 4:
+      return static_cast<std::int32_t>(be32(f.data));
+    case 2:
+      return static_cast<std::int16_t>((f.data[0] << 8) | f.data[1]);
+    default:
+      malformed(fmt::format("field {} is not an integer ({} bytes)", i + 1, f.size));
+  }
 }
 
 std::int64_t BinaryCopyReader::timestamptz_us(std::size_t i) const {

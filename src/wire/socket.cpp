@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -186,6 +187,12 @@ bool TransportInput::refill() {
   const std::size_t n = transport_.read_some(buffer_);
   set_window(buffer_.data(), buffer_.data() + n);
   return true;
+}
+
+bool is_loopback(std::string_view host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr address{};
+  return ::inet_pton(AF_INET, std::string(host).c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
 }  // namespace ypa::wire

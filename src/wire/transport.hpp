@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wire/input.hpp"
@@ -26,6 +27,9 @@ struct Timeouts {
   std::chrono::milliseconds connect{5000};
   std::chrono::milliseconds io{300000};  // each read or write that makes no progress for this long fails
 };
+
+// localhost, 127.0.0.0/8 or ::1 (bracketed or not): a peer on this machine, reached without a network.
+bool is_loopback(std::string_view host);
 
 class Transport {
  public:

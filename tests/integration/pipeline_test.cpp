@@ -39,6 +39,29 @@ TEST(PipelineOracleTest, EdgeCasesInLookbackAndFloorModes) {
   EXPECT_EQ(months.out, "202501\n202502\n");
 }
 
+// The read takes integer columns as they come (no casts) and casts any other numeric type: SPEC §2's
+// int columns, the demo schema's bigint keys and numeric prices all give the same run.
+TEST(PipelineSourceTypesTest, IntegerWidthsAndNumericPricesGiveTheSameRun) {
+  Databases db("pipe_types");
+  auto gen = db.ypa({"datagen", "--shops", "3", "--iphones", "4", "--from", "2025-04-01", "--to", "2025-04-03",
+                     "--seed", "7"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto first = db.ypa({"run_pipeline", "--run-id", "bigint_keys", "--from", "2025-04-02", "--to", "2025-04-03"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto alter = db.psql(
+      "ALTER TABLE \"AppleStockChecker_purchasingshoppricerecord\" ALTER shop_id TYPE integer, "
+      "ALTER iphone_id TYPE integer, ALTER price_new TYPE numeric(12, 0), ALTER price_grade_a TYPE bigint, "
+      "ALTER price_grade_b TYPE numeric(12, 0)");
+  ASSERT_EQ(alter.exit_code, 0) << alter.err;
+  auto second = db.ypa({"run_pipeline", "--run-id", "spec_types", "--from", "2025-04-02", "--to", "2025-04-03"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  for (const char* table : {"price_aligned", "features_wide"}) {
+    std::string expected = db.dump("bigint_keys", table);
+    EXPECT_GT(expected.size(), 1000u) << table;
+    EXPECT_EQ(db.dump("spec_types", table), expected) << table;
+  }
+}
+
 // 30 days of realistic data (8 shops x 20 iPhones) shared by the invariance tests.
 class PipelineRunsTest : public ::testing::Test {
  protected:

@@ -241,3 +241,27 @@ TEST(Client, SilentServerIsATimeoutNamingTheServer) {
 
 }  // namespace
 }  // namespace ypa::clickhouse
+
+namespace ypa::clickhouse {
+namespace {
+
+TEST(ClientOptions, CompressionAutoIsOffOnlyForThisMachine) {
+  ypa::ClickHouseSettings settings;
+  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "::1"}) {
+    settings.host = host;
+    EXPECT_FALSE(ClientOptions::from_settings(settings).compression) << host;
+  }
+  for (const char* host : {"ch.example.com", "10.0.0.7", "127.example.net", "1270.0.0.1"}) {
+    settings.host = host;
+    EXPECT_TRUE(ClientOptions::from_settings(settings).compression) << host;
+  }
+  settings.host = "localhost";
+  settings.compression = "on";
+  EXPECT_TRUE(ClientOptions::from_settings(settings).compression);
+  settings.host = "ch.example.com";
+  settings.compression = "off";
+  EXPECT_FALSE(ClientOptions::from_settings(settings).compression);
+}
+
+}  // namespace
+}  // namespace ypa::clickhouse

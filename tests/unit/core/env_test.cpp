@@ -58,6 +58,20 @@ TEST(EnvTest, WindowMustBeAMultipleOfTheInterval) {
   ::unsetenv("FEATURE_WINDOWS_MIN");
 }
 
+TEST(EnvTest, ClickHouseCompressionIsAutoOnOrOff) {
+  ::setenv("CLICKHOUSE_COMPRESSION", "off", 1);
+  EXPECT_EQ(ClickHouseSettings::from_env().compression, "off");
+  ::setenv("CLICKHOUSE_COMPRESSION", "lz4", 1);
+  try {
+    ClickHouseSettings::from_env();
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("CLICKHOUSE_COMPRESSION='lz4'"), std::string::npos) << e.what();
+  }
+  ::unsetenv("CLICKHOUSE_COMPRESSION");
+  EXPECT_EQ(ClickHouseSettings::from_env().compression, "auto");
+}
+
 TEST(EnvTest, DefaultsFollowTheDesignDocument) {
   auto ch = ClickHouseSettings::from_env();
   if (std::getenv("CLICKHOUSE_DB") == nullptr) {

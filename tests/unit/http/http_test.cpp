@@ -8,6 +8,7 @@
 #include "http/jwt.hpp"
 #include "http/query_string.hpp"
 #include "http/settings.hpp"
+#include "wire/transport.hpp"
 
 namespace ypa::http {
 namespace {
@@ -114,10 +115,10 @@ TEST(ApiSettingsTest, ListenAndLoopback) {
   s.set_listen("[::1]:9000", "--listen");
   EXPECT_EQ(s.host, "::1");
   EXPECT_EQ(s.port, 9000);
-  EXPECT_TRUE(is_loopback("127.0.0.1"));
-  EXPECT_TRUE(is_loopback("::1"));
-  EXPECT_FALSE(is_loopback("0.0.0.0"));
-  EXPECT_FALSE(is_loopback("127.evil.com"));
+  EXPECT_TRUE(wire::is_loopback("127.0.0.1"));
+  EXPECT_TRUE(wire::is_loopback("::1"));
+  EXPECT_FALSE(wire::is_loopback("0.0.0.0"));
+  EXPECT_FALSE(wire::is_loopback("127.evil.com"));
   EXPECT_THROW(s.set_listen("8000", "--listen"), InputError);
 }
 
