@@ -508,14 +508,32 @@ void RunStore::copy_run(std::string_view source, std::string_view target, const 
 }
 
 std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_view target) {
+  // On a cluster the counts come from the replicas the promote wrote to (one per shard; a key lives on
+  // one shard, so the shards' counts add up), not through the Distributed table, which may read a
+  // replica that has not applied the last REPLACE yet.
+  std::vector<std::unique_ptr<clickhouse::Client>> shards;
+  if (!cluster().empty()) shards = connect_shards();
   std::vector<MonthCheck> checks;
   std::vector<std::string> problems;
   for (const auto& table : run_tables()) {
-    for (const auto& row : client_.select_rows(fmt::format(
-             "SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) FROM {2} FINAL "
-             "WHERE run_id IN ({0}, {1}) GROUP BY month ORDER BY month",
-             string_literal(source), string_literal(target), table_ref(table)))) {
-      MonthCheck c{table, std::stoi(row.at(0).value_or("0")), to_u64(row.at(1)), to_u64(row.at(2))};
+    std::map<int, MonthCheck> months;
+    auto count = [&](clickhouse::Client& client, const std::string& counted) {
+      for (const auto& row : client.select_rows(
+               fmt::format("SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) "
+                           "FROM {2} FINAL WHERE run_id IN ({0}, {1}) GROUP BY month",
+                           string_literal(source), string_literal(target), table_ref(counted)))) {
+        int month = std::stoi(row.at(0).value_or("0"));
+        MonthCheck& c = months.try_emplace(month, MonthCheck{table, month, 0, 0}).first->second;
+        c.source_rows += to_u64(row.at(1));
+        c.target_rows += to_u64(row.at(2));
+      }
+    };
+    if (shards.empty()) {
+      count(client_, table);
+    } else {
+      for (auto& shard : shards) count(*shard, local_table_name(table));
+    }
+    for (auto& [_, c] : months) {
       if (c.source_rows != c.target_rows) {
         problems.push_back(fmt::format("{} {}: {} has {} rows, {} has {}", table, c.month, source,
                                        c.source_rows, target, c.target_rows));
