@@ -4,12 +4,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/run_command.hpp"
 
@@ -68,6 +72,28 @@ class ClusterStack : public ::testing::Environment {
   const std::filesystem::path& dir() const { return dir_; }
   // Native port of ClickHouse server 1 or 2.
   int port(int node) const { return node == 1 ? ch_port_ : ch_port_ + 10; }
+
+  // Stops ClickHouse server 2 by its recorded pid, as `ypa stack down` would, and waits (30 s at most)
+  // until it no longer answers. Use under ASSERT_NO_FATAL_FAILURE.
+  void stop_second_server() const {
+    std::ifstream pid_file(dir_ / "ch2/clickhouse/server.pid");
+    pid_t pid = 0;
+    ASSERT_TRUE(pid_file >> pid);
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 300 && query(2, "SELECT 1").exit_code == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_NE(query(2, "SELECT 1").exit_code, 0) << "server 2 still answers";
+  }
+
+  // `ypa stack up` on the running stack: starts what is stopped (server 2 after stop_second_server)
+  // and returns when it answers.
+  void start_stopped_servers() const {
+    std::vector<std::string> args{"stack", "up", "--cluster", "--dir", dir_.string()};
+    if (replicas_) args.push_back("--replicas");
+    auto up = run_ypa(args);
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+  }
 
   // clickhouse-client against one server (not through ypa).
   CommandResult query(int node, const std::string& sql) const {
