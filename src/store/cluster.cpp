@@ -119,7 +119,9 @@ void require_every_replica(clickhouse::Client& client, const std::string& cluste
       clickhouse::ClientOptions options = client.options();
       options.host = replica.host;
       options.port = replica.port;
+      // A replica that accepts the connection but does not answer counts as down too.
       options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(3000));
+      options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(3000));
       options.session_statements.clear();
       try {
         clickhouse::Client probe(options);
