@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
@@ -68,6 +69,24 @@ std::vector<std::string> column_list(clickhouse::Client& client, const std::stri
   return out;
 }
 
+// Why `replica` does not answer within 3 s (a replica that accepts the connection but does not answer
+// counts as down too), or nullopt when it does.
+std::optional<std::string> unreachable(const clickhouse::ClientOptions& base, const ShardReplica& replica) {
+  clickhouse::ClientOptions options = base;
+  options.host = replica.host;
+  options.port = replica.port;
+  options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(3000));
+  options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(3000));
+  options.session_statements.clear();
+  try {
+    clickhouse::Client probe(options);
+    probe.ping();
+    return std::nullopt;
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+}
+
 }  // namespace
 
 std::string local_table_name(std::string_view table) {
@@ -116,19 +135,9 @@ void require_every_replica(clickhouse::Client& client, const std::string& cluste
   std::vector<std::string> down;
   for (const auto& shard : cluster_shards(client, cluster)) {
     for (const auto& replica : shard.replicas) {
-      clickhouse::ClientOptions options = client.options();
-      options.host = replica.host;
-      options.port = replica.port;
-      // A replica that accepts the connection but does not answer counts as down too.
-      options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(3000));
-      options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(3000));
-      options.session_statements.clear();
-      try {
-        clickhouse::Client probe(options);
-        probe.ping();
-      } catch (const Error& e) {
+      if (auto why = unreachable(client.options(), replica)) {
         down.push_back(
-            fmt::format("shard {} replica {}:{} ({})", shard.number, replica.host, replica.port, e.what()));
+            fmt::format("shard {} replica {}:{} ({})", shard.number, replica.host, replica.port, *why));
       }
     }
   }
@@ -208,6 +217,40 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
   reports.push_back(
       InitReport{std::string(kPromoteJournal), ensure_cluster_journal(client, database, cluster), {}});
   return reports;
+}
+
+void require_live_leaders(clickhouse::Client& client, const std::string& cluster, const std::string& database,
+                          const std::vector<std::string>& tables, std::string_view what) {
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(string_literal(t));
+  for (const auto& shard : cluster_shards(client, cluster)) {
+    auto connection = connect_to_shard(client.options(), shard);
+    std::vector<std::string> led_elsewhere;
+    for (const auto& row : connection->select_rows(
+             fmt::format("SELECT table FROM system.replicas WHERE database = {} AND table IN ({}) AND NOT "
+                         "is_leader ORDER BY table",
+                         string_literal(database), fmt::join(names, ", ")))) {
+      led_elsewhere.push_back(row.at(0).value_or(""));
+    }
+    if (led_elsewhere.empty()) continue;
+    const auto& here = connection->options();
+    std::vector<std::string> down;
+    for (const auto& replica : shard.replicas) {
+      if (replica.host == here.host && replica.port == here.port) continue;
+      if (auto why = unreachable(client.options(), replica)) {
+        down.push_back(fmt::format("{}:{} ({})", replica.host, replica.port, *why));
+      }
+    }
+    if (!down.empty()) {
+      throw UnavailableError(fmt::format(
+          "{}: on shard {} the replica {}:{} does not lead {} of {} in ZooKeeper, and ClickHouse sends DROP "
+          "PARTITION to the leader, which may be {} that does not answer; a replica stopped without closing "
+          "its ZooKeeper session leads until the session expires (session_timeout_ms). Nothing was changed: "
+          "run again when it is back or its session has expired",
+          what, shard.number, here.host, here.port, fmt::join(led_elsewhere, ", "), database,
+          fmt::join(down, ", ")));
+    }
+  }
 }
 
 std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster) {

@@ -48,6 +48,16 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
 std::string create_staging_sql(const std::string& database, const std::string& cluster,
                                std::string_view table, std::string_view staging);
 
+struct ShardReplica {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct Shard {
+  int number = 0;
+  std::vector<ShardReplica> replicas;  // in remote_servers order
+};
+
 // The promote journal on a cluster: run_promotions_local (ReplicatedMergeTree, ON CLUSTER) and the
 // Distributed run_promotions over it, so that a promote journaled through one server is resumed
 // through any other. Sends DDL only for what this server lacks (then after require_every_replica);
@@ -60,15 +70,14 @@ bool ensure_cluster_journal(clickhouse::Client& client, const std::string& datab
 // `what` says what needed the DDL.
 void require_every_replica(clickhouse::Client& client, const std::string& cluster, std::string_view what);
 
-struct ShardReplica {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-struct Shard {
-  int number = 0;
-  std::vector<ShardReplica> replicas;  // in remote_servers order
-};
+// Before DROP PARTITION (drop_run, promote_run) on the replicated `tables` of `database`: ClickHouse
+// 18.16 runs it on the table's ZooKeeper leader, to which other replicas pass it on, and a replica that
+// stopped without closing its ZooKeeper session (a crash, kill -9, a cut network) stays leader until
+// the session expires, failing every DROP PARTITION meanwhile. Throws UnavailableError, naming it,
+// when on some shard the replica connect_to_shard() picks does not lead one of `tables` and another
+// replica of that shard does not answer. `what` says what was about to run.
+void require_live_leaders(clickhouse::Client& client, const std::string& cluster, const std::string& database,
+                          const std::vector<std::string>& tables, std::string_view what);
 
 // The shards of `cluster` as the connected server's remote_servers define them; InputError when the
 // server does not know the cluster.

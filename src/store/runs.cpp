@@ -355,6 +355,12 @@ DropResult RunStore::drop(const DropPlan& plan, bool force_live) {
           plan.run_id, entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
     }
   }
+  if (!cluster().empty()) {
+    std::vector<std::string> locals;
+    for (const auto& table : plan.tables) locals.push_back(local_table_name(table));
+    require_live_leaders(client_, cluster(), database_, locals,
+                         fmt::format("drop_run --run-id {}", plan.run_id));
+  }
   auto start = Clock::now();
   drop_partitions(plan.partitions);
   return DropResult{plan, ms_since(start)};
@@ -674,6 +680,15 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
   // DDL here, which on a cluster fails at once when a replica is down, and then nothing has changed.
   ensure_journal();
   for (const auto& table : run_tables()) ensure_staging(table);
+  if (!cluster().empty()) {
+    std::vector<std::string> dropped_in;
+    for (const auto& table : run_tables()) {
+      dropped_in.push_back(local_table_name(table));
+      dropped_in.push_back(table + std::string(kPromoteStagingSuffix));
+    }
+    require_live_leaders(client_, cluster(), database_, dropped_in,
+                         fmt::format("promote_run --from {} --to {}", opts.source, opts.target));
+  }
   PromotePhase phase = PromotePhase::kStarted;
   if (plan.resume) {
     phase = plan.resume->phase;
