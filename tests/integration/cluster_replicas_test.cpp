@@ -1,9 +1,12 @@
 // ypa on the loopback cluster one_shard_two_replicas (`ypa stack up --cluster --replicas`): with one
 // replica stopped, run_pipeline still writes, reads go on, promote_run and drop_run succeed (and what
-// would need DDL ON CLUSTER fails at once, changing nothing); the replica catches up when it returns.
+// would need DDL ON CLUSTER fails at once, changing nothing); the replica catches up when it returns;
+// with the ZooKeeper leader crashed, promote_run and drop_run stop at once, changing nothing.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
+#include <thread>
 
 #include "cluster_fixture.hpp"
 #include "promote_scenario.hpp"
@@ -28,7 +31,7 @@ TEST(ClusterReplicasTest, StoppingOneReplicaStopsNeitherWritesNorReads) {
   auto before = db.ypa({"run_pipeline", "--run-id", "before", "--from", "2025-04-01", "--to", "2025-04-02"});
   ASSERT_EQ(before.exit_code, 0) << before.err;
 
-  ASSERT_NO_FATAL_FAILURE(kStack->stop_second_server());
+  ASSERT_NO_FATAL_FAILURE(kStack->stop_server(2));
 
   auto during = db.ypa({"run_pipeline", "--run-id", "during", "--from", "2025-04-01", "--to", "2025-04-02"});
   ASSERT_EQ(during.exit_code, 0) << during.err;
@@ -61,6 +64,17 @@ double seconds_of(F&& command) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Waits (60 s at most) until server `node` leads every replicated table of `database` in ZooKeeper.
+bool leads_all(int node, const std::string& database) {
+  std::string sql =
+      "SELECT count() FROM system.replicas WHERE database = '" + database + "' AND NOT is_leader";
+  for (int i = 0; i < 600; ++i) {
+    if (kStack->query(node, sql).out == "0\n") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 TEST_F(ClusterReplicasPromoteTest, PromoteAndDropGoOnWithAReplicaStoppedWhichCatchesUp) {
   ASSERT_NO_FATAL_FAILURE(fill_scenario());
   const std::string ready = db_;
@@ -71,7 +85,9 @@ TEST_F(ClusterReplicasPromoteTest, PromoteAndDropGoOnWithAReplicaStoppedWhichCat
   const std::string needs_ddl = db_;
   const std::string stopped = "127.0.0.1:" + std::to_string(kStack->port(2));
 
-  ASSERT_NO_FATAL_FAILURE(kStack->stop_second_server());
+  // Stopped cleanly: it closes its ZooKeeper session, and server 1 takes over what it led.
+  ASSERT_NO_FATAL_FAILURE(kStack->stop_server(2));
+  ASSERT_TRUE(leads_all(1, ready));
 
   // What needs DDL ON CLUSTER fails at once, names the stopped replica and changes nothing.
   CommandResult refused, init;
@@ -134,6 +150,38 @@ TEST_F(ClusterReplicasPromoteTest, PromoteAndDropGoOnWithAReplicaStoppedWhichCat
   auto later = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
   EXPECT_EQ(later.exit_code, 0) << later.out << later.err;
   EXPECT_EQ(fingerprint("live"), bf_);
+
+  // A crash of the leader: server 1 leads every table of `ready` (it took over while server 2 was
+  // stopped), and after kill -9 its ZooKeeper session lives on for session_timeout_ms (30 s), so 18.16
+  // would pass every DROP PARTITION on to it. Through server 2, promote and drop stop at once, naming
+  // it, and change nothing. (Last in this binary: server 1 stays down.)
+  db_ = ready;
+  ASSERT_TRUE(leads_all(1, ready));
+  const std::string live_before = fingerprint("live", "_local", two);
+  ASSERT_NO_FATAL_FAILURE(kStack->stop_server(1, SIGKILL));
+  const std::string through_two = "CLICKHOUSE_PORT=" + std::to_string(two);
+  const std::string crashed = "127.0.0.1:" + std::to_string(one) + " (";
+  CommandResult promote_refused, drop_refused;
+  double promote_refused_s = seconds_of([&] {
+    promote_refused = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"}, {through_two});
+  });
+  EXPECT_EQ(promote_refused.exit_code, 2) << promote_refused.out << promote_refused.err;
+  EXPECT_NE(promote_refused.err.find("does not lead"), std::string::npos) << promote_refused.err;
+  EXPECT_NE(promote_refused.err.find(crashed), std::string::npos) << promote_refused.err;
+  double drop_refused_s = seconds_of([&] {
+    drop_refused = ypa({"drop_run", "--run-id", backup, "--confirm"}, {through_two});
+  });
+  EXPECT_EQ(drop_refused.exit_code, 2) << drop_refused.out << drop_refused.err;
+  EXPECT_NE(drop_refused.err.find(crashed), std::string::npos) << drop_refused.err;
+  EXPECT_LT(promote_refused_s, 30);
+  EXPECT_LT(drop_refused_s, 30);
+  std::printf("with server 1 killed: promote refused in %.1f s, drop in %.1f s\n%s", promote_refused_s,
+              drop_refused_s, promote_refused.err.c_str());
+  EXPECT_EQ(fingerprint("live", "_local", two), live_before);
+  EXPECT_EQ(fingerprint(backup, "_local", two), old_);
+  auto list = ypa({"list_runs"}, {through_two});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out.find("note: the promote"), std::string::npos) << list.out;
 }
 
 }  // namespace
