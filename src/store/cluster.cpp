@@ -4,10 +4,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <optional>
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
+#include "store/runs.hpp"
 #include "store/sql_text.hpp"
 
 namespace ypa::store {
@@ -30,6 +34,18 @@ std::string create_local_sql(const std::string& database, const std::string& clu
   return head + fmt::format(" ON CLUSTER {}", cluster) + sql.substr(head.size());
 }
 
+std::string zookeeper_path(std::string_view database, std::string_view table) {
+  return fmt::format("/clickhouse/tables/{{shard}}/{}/{}", database, table);
+}
+
+// The engine of `database`.`table` on the connected server, "" when there is no such table.
+std::string engine_of(clickhouse::Client& client, const std::string& database, std::string_view table) {
+  auto rows =
+      client.select_rows(fmt::format("SELECT engine FROM system.tables WHERE database = {} AND name = {}",
+                                     string_literal(database), string_literal(table)));
+  return rows.empty() ? "" : rows[0].at(0).value_or("");
+}
+
 std::map<std::string, std::string> columns_of(clickhouse::Client& client, const std::string& database,
                                               const std::string& table) {
   std::map<std::string, std::string> out;
@@ -39,6 +55,36 @@ std::map<std::string, std::string> columns_of(clickhouse::Client& client, const 
     out[row.at(0).value_or("")] = row.at(1).value_or("");
   }
   return out;
+}
+
+// "name type" of each column of `database`.`table` in the table's order; empty when there is no table.
+std::vector<std::string> column_list(clickhouse::Client& client, const std::string& database,
+                                     const std::string& table) {
+  std::vector<std::string> out;
+  for (const auto& row : client.select_rows(
+           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
+                       string_literal(database), string_literal(table)))) {
+    out.push_back(row.at(0).value_or("") + " " + row.at(1).value_or(""));
+  }
+  return out;
+}
+
+// Why `replica` does not answer within 3 s (a replica that accepts the connection but does not answer
+// counts as down too), or nullopt when it does.
+std::optional<std::string> unreachable(const clickhouse::ClientOptions& base, const ShardReplica& replica) {
+  clickhouse::ClientOptions options = base;
+  options.host = replica.host;
+  options.port = replica.port;
+  options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(3000));
+  options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(3000));
+  options.session_statements.clear();
+  try {
+    clickhouse::Client probe(options);
+    probe.ping();
+    return std::nullopt;
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
 }
 
 }  // namespace
@@ -54,9 +100,53 @@ std::string sharding_key(std::string_view table) {
 }
 
 std::string replicated_engine(std::string_view database, std::string_view table) {
-  return fmt::format(
-      "ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{}/{}', '{{replica}}', inserted_at)",
-      database, table);
+  return fmt::format("ReplicatedReplacingMergeTree('{}', '{{replica}}', inserted_at)",
+                     zookeeper_path(database, table));
+}
+
+bool ensure_cluster_journal(clickhouse::Client& client, const std::string& database,
+                            const std::string& cluster) {
+  std::string local = local_table_name(kPromoteJournal);
+  std::string front = engine_of(client, database, kPromoteJournal);
+  if (!front.empty() && front != "Distributed") {
+    throw Error(fmt::format(
+        "{0}.{1} on {2}:{3} is the one-server promote journal of an earlier ypa ({4}); on cluster {5} the "
+        "journal is {1}_local on every server with a Distributed {1} over it. When `ypa list_runs` notes no "
+        "unfinished promote, drop it (DROP TABLE {0}.{1}) and run `ypa init`",
+        database, kPromoteJournal, client.options().host, client.options().port, front, cluster));
+  }
+  if (!front.empty() && !engine_of(client, database, local).empty()) return false;
+  require_every_replica(client, cluster,
+                        fmt::format("creating the promote journal {}.{}", database, kPromoteJournal));
+  client.execute(
+      fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} {3} ENGINE = "
+                  "ReplicatedMergeTree('{4}', '{{replica}}') {5}",
+                  database, local, cluster, kPromoteJournalColumns, zookeeper_path(database, local),
+                  kPromoteJournalOrder));
+  // All rows of one target on one shard; readers merge the shards anyway.
+  client.execute(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = Distributed({2}, {0}, {3}, "
+      "cityHash64(target))",
+      database, kPromoteJournal, cluster, local));
+  return true;
+}
+
+void require_every_replica(clickhouse::Client& client, const std::string& cluster, std::string_view what) {
+  std::vector<std::string> down;
+  for (const auto& shard : cluster_shards(client, cluster)) {
+    for (const auto& replica : shard.replicas) {
+      if (auto why = unreachable(client.options(), replica)) {
+        down.push_back(
+            fmt::format("shard {} replica {}:{} ({})", shard.number, replica.host, replica.port, *why));
+      }
+    }
+  }
+  if (!down.empty()) {
+    throw UnavailableError(fmt::format(
+        "{} needs DDL ON CLUSTER {}, which waits for every replica, and {} does not answer; nothing was "
+        "changed: start it and run again",
+        what, cluster, fmt::join(down, "; ")));
+  }
 }
 
 std::string create_staging_sql(const std::string& database, const std::string& cluster,
@@ -73,6 +163,7 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
                                                 const std::string& cluster,
                                                 const PipelineSettings& settings) {
   cluster_shards(client, cluster);  // a clear error for an unknown cluster before any DDL
+  require_every_replica(client, cluster, fmt::format("ypa init of {}", database));
   client.execute(fmt::format("CREATE DATABASE IF NOT EXISTS {} ON CLUSTER {}", database, cluster));
   std::vector<InitReport> reports;
   for (const TableSpec& table : {price_aligned_table(settings), features_wide_table(settings)}) {
@@ -113,9 +204,53 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
       }
       previous = c.name;
     }
+    // promote_run's staging table, made here (with every replica up) so that a promote needs no DDL. One
+    // that no longer has the local table's columns (made before an upgrade) is made again.
+    std::string staging = std::string(table.name) + std::string(kPromoteStagingSuffix);
+    auto staging_columns = column_list(client, database, staging);
+    if (!staging_columns.empty() && staging_columns != column_list(client, database, local)) {
+      client.execute(fmt::format("DROP TABLE IF EXISTS {}.{} ON CLUSTER {}", database, staging, cluster));
+    }
+    client.execute(create_staging_sql(database, cluster, table.name, staging));
     reports.push_back(std::move(report));
   }
+  reports.push_back(
+      InitReport{std::string(kPromoteJournal), ensure_cluster_journal(client, database, cluster), {}});
   return reports;
+}
+
+void require_live_leaders(clickhouse::Client& client, const std::string& cluster, const std::string& database,
+                          const std::vector<std::string>& tables, std::string_view what) {
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(string_literal(t));
+  for (const auto& shard : cluster_shards(client, cluster)) {
+    auto connection = connect_to_shard(client.options(), shard);
+    std::vector<std::string> led_elsewhere;
+    for (const auto& row : connection->select_rows(
+             fmt::format("SELECT table FROM system.replicas WHERE database = {} AND table IN ({}) AND NOT "
+                         "is_leader ORDER BY table",
+                         string_literal(database), fmt::join(names, ", ")))) {
+      led_elsewhere.push_back(row.at(0).value_or(""));
+    }
+    if (led_elsewhere.empty()) continue;
+    const auto& here = connection->options();
+    std::vector<std::string> down;
+    for (const auto& replica : shard.replicas) {
+      if (replica.host == here.host && replica.port == here.port) continue;
+      if (auto why = unreachable(client.options(), replica)) {
+        down.push_back(fmt::format("{}:{} ({})", replica.host, replica.port, *why));
+      }
+    }
+    if (!down.empty()) {
+      throw UnavailableError(fmt::format(
+          "{}: on shard {} the replica {}:{} does not lead {} of {} in ZooKeeper, and ClickHouse sends DROP "
+          "PARTITION to the leader, which may be {} that does not answer; a replica stopped without closing "
+          "its ZooKeeper session leads until the session expires (session_timeout_ms). Nothing was changed: "
+          "run again when it is back or its session has expired",
+          what, shard.number, here.host, here.port, fmt::join(led_elsewhere, ", "), database,
+          fmt::join(down, ", ")));
+    }
+  }
 }
 
 std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster) {

@@ -32,6 +32,10 @@ std::string sharding_key(std::string_view table);
 // ZooKeeper path /clickhouse/tables/{shard}/<database>/<table>, replica {replica}.
 std::string replicated_engine(std::string_view database, std::string_view table);
 
+// `ypa init` on a cluster makes everything promote_run needs, so that a promote or a drop never sends
+// DDL ON CLUSTER (which waits for every replica, also a stopped one, until
+// distributed_ddl_task_timeout): the run tables, their promote staging tables and the promote journal.
+
 // `ypa init` with CLICKHOUSE_CLUSTER: the database, <table>_local (replicated) and <table>
 // (Distributed) ON CLUSTER, each statement idempotent; missing columns are added ON CLUSTER to both.
 // Throws ypa::Error when <table> exists but is not a Distributed table over <table>_local.
@@ -53,6 +57,27 @@ struct Shard {
   int number = 0;
   std::vector<ShardReplica> replicas;  // in remote_servers order
 };
+
+// The promote journal on a cluster: run_promotions_local (ReplicatedMergeTree, ON CLUSTER) and the
+// Distributed run_promotions over it, so that a promote journaled through one server is resumed
+// through any other. Sends DDL only for what this server lacks (then after require_every_replica);
+// Error when run_promotions is the one-server journal of an earlier ypa. True when it created them.
+bool ensure_cluster_journal(clickhouse::Client& client, const std::string& database,
+                            const std::string& cluster);
+
+// Throws UnavailableError, before any DDL ON CLUSTER, naming each replica of `cluster` that does not
+// accept a connection: such DDL would wait distributed_ddl_task_timeout (180 s) for it and then fail.
+// `what` says what needed the DDL.
+void require_every_replica(clickhouse::Client& client, const std::string& cluster, std::string_view what);
+
+// Before DROP PARTITION (drop_run, promote_run) on the replicated `tables` of `database`: ClickHouse
+// 18.16 runs it on the table's ZooKeeper leader, to which other replicas pass it on, and a replica that
+// stopped without closing its ZooKeeper session (a crash, kill -9, a cut network) stays leader until
+// the session expires, failing every DROP PARTITION meanwhile. Throws UnavailableError, naming it,
+// when on some shard the replica connect_to_shard() picks does not lead one of `tables` and another
+// replica of that shard does not answer. `what` says what was about to run.
+void require_live_leaders(clickhouse::Client& client, const std::string& cluster, const std::string& database,
+                          const std::vector<std::string>& tables, std::string_view what);
 
 // The shards of `cluster` as the connected server's remote_servers define them; InputError when the
 // server does not know the cluster.

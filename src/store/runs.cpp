@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <regex>
 
 #include "clickhouse/client.hpp"
@@ -16,9 +17,6 @@
 
 namespace ypa::store {
 namespace {
-
-constexpr std::string_view kStagingSuffix = "_promote_staging";
-constexpr std::string_view kJournalTable = "run_promotions";
 
 using Clock = std::chrono::steady_clock;
 
@@ -357,6 +355,12 @@ DropResult RunStore::drop(const DropPlan& plan, bool force_live) {
           plan.run_id, entry.source, entry.target, phase_name(entry.phase), entry.source, entry.target));
     }
   }
+  if (!cluster().empty()) {
+    std::vector<std::string> locals;
+    for (const auto& table : plan.tables) locals.push_back(local_table_name(table));
+    require_live_leaders(client_, cluster(), database_, locals,
+                         fmt::format("drop_run --run-id {}", plan.run_id));
+  }
   auto start = Clock::now();
   drop_partitions(plan.partitions);
   return DropResult{plan, ms_since(start)};
@@ -401,9 +405,15 @@ void RunStore::ensure_staging(std::string_view table) {
   }
   // REPLACE PARTITION needs the very same structure; a staging table left from before an upgrade of the
   // main table (ypa init adding a column) is rebuilt. It only ever holds the month being built.
-  std::string staging = std::string(table) + std::string(kStagingSuffix);
+  std::string staging = std::string(table) + std::string(kPromoteStagingSuffix);
   auto staging_columns = columns_of(staging);
-  if (!staging_columns.empty() && staging_columns != main_columns) {
+  const bool rebuild = !staging_columns.empty() && staging_columns != main_columns;
+  if (on_cluster && (rebuild || staging_columns.empty())) {
+    // `ypa init` makes it; only a database made by an older ypa, or upgraded since, needs the DDL here.
+    require_every_replica(client_, cluster(),
+                          fmt::format("creating the staging table {}.{}", database_, staging));
+  }
+  if (rebuild) {
     client_.execute(fmt::format("DROP TABLE IF EXISTS {}{}", table_ref(staging),
                                 on_cluster ? " ON CLUSTER " + cluster() : ""));
     staging_columns.clear();
@@ -417,7 +427,7 @@ void RunStore::ensure_staging(std::string_view table) {
 
 std::uint64_t RunStore::copy_month(std::string_view table, std::string_view source, std::string_view target,
                                    int month) {
-  std::string staging = std::string(table) + std::string(kStagingSuffix);
+  std::string staging = std::string(table) + std::string(kPromoteStagingSuffix);
   std::vector<std::string> columns;
   for (const auto& c : columns_of(table)) columns.push_back(c.substr(0, c.find(' ')));
   std::string staging_partition = partition_literal(target, month);
@@ -504,14 +514,32 @@ void RunStore::copy_run(std::string_view source, std::string_view target, const 
 }
 
 std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_view target) {
+  // On a cluster the counts come from the replicas the promote wrote to (one per shard; a key lives on
+  // one shard, so the shards' counts add up), not through the Distributed table, which may read a
+  // replica that has not applied the last REPLACE yet.
+  std::vector<std::unique_ptr<clickhouse::Client>> shards;
+  if (!cluster().empty()) shards = connect_shards();
   std::vector<MonthCheck> checks;
   std::vector<std::string> problems;
   for (const auto& table : run_tables()) {
-    for (const auto& row : client_.select_rows(fmt::format(
-             "SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) FROM {2} FINAL "
-             "WHERE run_id IN ({0}, {1}) GROUP BY month ORDER BY month",
-             string_literal(source), string_literal(target), table_ref(table)))) {
-      MonthCheck c{table, std::stoi(row.at(0).value_or("0")), to_u64(row.at(1)), to_u64(row.at(2))};
+    std::map<int, MonthCheck> months;
+    auto count = [&](clickhouse::Client& client, const std::string& counted) {
+      for (const auto& row : client.select_rows(
+               fmt::format("SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) "
+                           "FROM {2} FINAL WHERE run_id IN ({0}, {1}) GROUP BY month",
+                           string_literal(source), string_literal(target), table_ref(counted)))) {
+        int month = std::stoi(row.at(0).value_or("0"));
+        MonthCheck& c = months.try_emplace(month, MonthCheck{table, month, 0, 0}).first->second;
+        c.source_rows += to_u64(row.at(1));
+        c.target_rows += to_u64(row.at(2));
+      }
+    };
+    if (shards.empty()) {
+      count(client_, table);
+    } else {
+      for (auto& shard : shards) count(*shard, local_table_name(table));
+    }
+    for (auto& [_, c] : months) {
       if (c.source_rows != c.target_rows) {
         problems.push_back(fmt::format("{} {}: {} has {} rows, {} has {}", table, c.month, source,
                                        c.source_rows, target, c.target_rows));
@@ -528,11 +556,12 @@ std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_vi
 }
 
 void RunStore::ensure_journal() {
-  client_.execute(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} (target String, source String, backup String, keep_backup UInt8, "
-      "drop_source UInt8, phase String, seq UInt64, at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY "
-      "(target, seq)",
-      table_ref(kJournalTable)));
+  if (!cluster().empty()) {
+    ensure_cluster_journal(client_, database_, cluster());
+    return;
+  }
+  client_.execute(fmt::format("CREATE TABLE IF NOT EXISTS {} {} ENGINE = MergeTree {}",
+                              table_ref(kPromoteJournal), kPromoteJournalColumns, kPromoteJournalOrder));
 }
 
 void RunStore::journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase) {
@@ -540,28 +569,37 @@ void RunStore::journal(const PromoteOptions& options, std::string_view backup, P
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   // INSERT ... SELECT runs entirely on the server: one statement, one atomic block.
-  client_.execute(
-      fmt::format("INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, "
-                  "{}, {}, {}, {}, {}, {}",
-                  table_ref(kJournalTable), string_literal(options.target), string_literal(options.source),
-                  string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
-                  string_literal(phase_name(phase)), seq));
+  std::string insert = fmt::format(
+      "INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, "
+      "{}, {}, {}, {}, {}, {}",
+      table_ref(kPromoteJournal), string_literal(options.target), string_literal(options.source),
+      string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
+      string_literal(phase_name(phase)), seq);
+  if (cluster().empty()) {
+    client_.execute(insert);
+    return;
+  }
+  // Through the Distributed journal the step must be on its shard before the next one starts, whatever
+  // the session of client_ says (CLICKHOUSE_CLUSTER may be unset: the cluster was found from the tables).
+  clickhouse::ClientOptions options_sync = client_.options();
+  options_sync.session_statements.push_back("SET insert_distributed_sync = 1");
+  clickhouse::Client(options_sync).execute(insert);
 }
 
 std::vector<PromoteJournalEntry> RunStore::unfinished_promotes() {
   auto exists =
       client_.select_value(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
-                                       string_literal(database_), string_literal(kJournalTable)));
+                                       string_literal(database_), string_literal(kPromoteJournal)));
   if (exists.value_or("0") == "0") return {};
   std::vector<PromoteJournalEntry> out;
   for (const auto& row : client_.select_rows(
            fmt::format("SELECT target, argMax(source, seq), argMax(backup, seq), argMax(keep_backup, seq), "
                        "argMax(drop_source, seq), argMax(phase, seq) AS last_phase FROM {} GROUP BY target "
                        "HAVING last_phase != 'done' ORDER BY target",
-                       table_ref(kJournalTable)))) {
+                       table_ref(kPromoteJournal)))) {
     auto phase = phase_from_name(row.at(5).value_or(""));
     if (!phase)
-      throw Error(fmt::format("{}.{}: unknown phase {}", database_, kJournalTable, row.at(5).value_or("")));
+      throw Error(fmt::format("{}.{}: unknown phase {}", database_, kPromoteJournal, row.at(5).value_or("")));
     out.push_back(PromoteJournalEntry{row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
                                       row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0",
                                       *phase});
@@ -638,13 +676,25 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
   PromoteResult result{plan_promote(options), {}, {}, false, 0};
   const PromotePlan& plan = result.plan;
   const PromoteOptions& opts = plan.options;
+  // Every table the steps use, before the first step: a database made by an older ypa may still need
+  // DDL here, which on a cluster fails at once when a replica is down, and then nothing has changed.
+  ensure_journal();
+  for (const auto& table : run_tables()) ensure_staging(table);
+  if (!cluster().empty()) {
+    std::vector<std::string> dropped_in;
+    for (const auto& table : run_tables()) {
+      dropped_in.push_back(local_table_name(table));
+      dropped_in.push_back(table + std::string(kPromoteStagingSuffix));
+    }
+    require_live_leaders(client_, cluster(), database_, dropped_in,
+                         fmt::format("promote_run --from {} --to {}", opts.source, opts.target));
+  }
   PromotePhase phase = PromotePhase::kStarted;
   if (plan.resume) {
     phase = plan.resume->phase;
     say(progress, fmt::format("resuming the promote of {} into {} after step {}", opts.source, opts.target,
                               phase_name(phase)));
   } else {
-    ensure_journal();
     journal(opts, plan.backup_run, PromotePhase::kStarted);
   }
 

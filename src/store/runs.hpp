@@ -27,6 +27,15 @@ class Client;
 
 namespace ypa::store {
 
+// promote_run builds each month in <table>_promote_staging and journals its steps in run_promotions
+// (columns and ORDER BY shared by the one-server table and the cluster's, store/cluster.hpp).
+inline constexpr std::string_view kPromoteStagingSuffix = "_promote_staging";
+inline constexpr std::string_view kPromoteJournal = "run_promotions";
+inline constexpr std::string_view kPromoteJournalColumns =
+    "(target String, source String, backup String, keep_backup UInt8, drop_source UInt8, phase String, seq "
+    "UInt64, at DateTime DEFAULT now())";
+inline constexpr std::string_view kPromoteJournalOrder = "ORDER BY (target, seq)";
+
 // The tables partitioned by (run_id, toYYYYMM(bucket)), in the order commands treat them.
 const std::vector<std::string>& run_tables();
 // "price_aligned,features_wide" -> the list; InputError naming --tables for an unknown or repeated name.

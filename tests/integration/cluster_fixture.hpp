@@ -4,12 +4,17 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/run_command.hpp"
 
@@ -69,6 +74,29 @@ class ClusterStack : public ::testing::Environment {
   // Native port of ClickHouse server 1 or 2.
   int port(int node) const { return node == 1 ? ch_port_ : ch_port_ + 10; }
 
+  // Stops ClickHouse server `node` by its recorded pid and waits (60 s at most) until the process is
+  // gone: SIGTERM as `ypa stack down` does (the server closes its ZooKeeper session, so another replica
+  // takes over what it led), SIGKILL for a crash (its session lives on until it times out). Use under
+  // ASSERT_NO_FATAL_FAILURE.
+  void stop_server(int node, int signal = SIGTERM) const {
+    std::ifstream pid_file(dir_ / (node == 1 ? "clickhouse/server.pid" : "ch2/clickhouse/server.pid"));
+    pid_t pid = 0;
+    ASSERT_TRUE(pid_file >> pid);
+    ASSERT_EQ(::kill(pid, signal), 0);
+    for (int i = 0; i < 600 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(gone(pid)) << "server " << node << " (pid " << pid << ") still runs";
+    ASSERT_NE(query(node, "SELECT 1").exit_code, 0) << "server " << node << " still answers";
+  }
+
+  // `ypa stack up` on the running stack: starts what is stopped (after stop_server) and returns when
+  // it answers.
+  void start_stopped_servers() const {
+    std::vector<std::string> args{"stack", "up", "--cluster", "--dir", dir_.string()};
+    if (replicas_) args.push_back("--replicas");
+    auto up = run_ypa(args);
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+  }
+
   // clickhouse-client against one server (not through ypa).
   CommandResult query(int node, const std::string& sql) const {
     return run_command(
@@ -76,6 +104,16 @@ class ClusterStack : public ::testing::Environment {
   }
 
  private:
+  // Exited: no such process, or a zombie nobody has reaped yet.
+  static bool gone(pid_t pid) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+  }
+
   bool replicas_;
   int pg_port_;
   int ch_port_;

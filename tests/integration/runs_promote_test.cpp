@@ -1,55 +1,14 @@
 // promote_run against the real server: months replaced atomically (a concurrent reader never sees a
 // month of live empty or mixed), crashes at fail points and SIGKILL at random moments repaired by a
 // rerun, backup retention, --drop-source only after verification, Tokyo months.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
-#include <random>
 #include <regex>
-#include <thread>
 
-#include "clickhouse/client.hpp"
-#include "runs_test_fixture.hpp"
-
-extern char** environ;
+#include "promote_scenario.hpp"
 
 namespace ypa::testing {
 namespace {
 
-class PromoteRunTest : public RunsTest {
- protected:
-  // live: Dec..Feb at price 1000; bf: Jan..Mar at 2000, with more buckets per month, and a stale
-  // version of some rows that deduplication must drop.
-  void fill_scenario() {
-    fill("old", "2024-12-30 00:00:00", 96 * 5, 2, 3, 1000);  // 202412 and 202501
-    fill("old", "2025-02-10 00:00:00", 96 * 2, 2, 3, 1000);  // 202502
-    fill("bf", "2025-01-28 00:00:00", 96 * 6, 2, 3, 2000);   // 202501 and 202502
-    fill("bf", "2025-03-03 00:00:00", 96, 2, 3, 2000);       // 202503
-    // A stale copy of January with other values; the later inserted_at of the real rows wins.
-    copy_rows("price_aligned", "bf", "bf", "toYYYYMM(bucket) = 202501",
-              {{"price_new", "price_new + 1"}, {"inserted_at", "now() - 3600"}});
-    copy_rows("features_wide", "bf", "bf", "toYYYYMM(bucket) = 202501",
-              {{"mean", "mean + 1"}, {"inserted_at", "now() - 3600"}});
-    auto r = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    old_ = fingerprint("old");
-    bf_ = fingerprint("bf");
-    ASSERT_EQ(fingerprint("live"), old_);
-    ASSERT_NE(bf_, old_);
-  }
-
-  std::string months(const std::string& run) {
-    return clickhouse("SELECT DISTINCT toYYYYMM(bucket) AS m FROM " + db_ +
-                      ".price_aligned WHERE run_id = '" + run + "' ORDER BY m FORMAT TSV");
-  }
-
-  std::string old_, bf_;
-};
+using PromoteRunTest = PromoteScenarioTest;
 
 TEST_F(PromoteRunTest, DryRunPrintsThePlanAndChangesNothing) {
   fill_scenario();
@@ -91,68 +50,20 @@ TEST_F(PromoteRunTest, UnknownSourceOrSameRunIsRefused) {
 // it sees is wholly the old or wholly the new data, never empty, never both.
 TEST_F(PromoteRunTest, ConcurrentReaderNeverSeesAMonthEmptyOrMixed) {
   fill_scenario();
-  // Deduplicated rows per month: old and bf, price_aligned only (features_wide follows the same path).
-  auto counts = [&](const std::string& run) {
-    std::map<int, std::uint64_t> out;
-    std::istringstream in(clickhouse("SELECT toYYYYMM(bucket) AS m, count() FROM " + db_ +
-                                     ".price_aligned FINAL WHERE run_id = '" + run +
-                                     "' GROUP BY m FORMAT TSV"));
-    for (int m; in >> m;) in >> out[m];
-    return out;
-  };
-  auto old_counts = counts("old"), new_counts = counts("bf");
-
-  std::atomic<bool> stop{false};
-  std::atomic<int> reads{0};
-  std::vector<std::string> problems;
-  std::thread reader([&] {
-    auto options = clickhouse::ClientOptions::from_settings(clickhouse_settings());
-    options.database = db_;
-    clickhouse::Client client(options);
-    while (!stop) {
-      // Prices: old rows are 1000..1006, new rows 2000..2007.
-      auto rows = client.select_rows(
-          "SELECT toYYYYMM(bucket) AS m, count(), countIf(price_new < 1500), countIf(price_new >= 1500) "
-          "FROM price_aligned WHERE run_id = 'live' GROUP BY m ORDER BY m");
-      std::set<int> seen;
-      for (const auto& row : rows) {
-        int m = std::stoi(*row[0]);
-        std::uint64_t n = std::stoull(*row[1]), old_rows = std::stoull(*row[2]),
-                      new_rows = std::stoull(*row[3]);
-        seen.insert(m);
-        bool all_old = new_rows == 0 && old_counts.count(m) && n == old_counts[m];
-        bool all_new = old_rows == 0 && new_counts.count(m) && n == new_counts[m];
-        if (!all_old && !all_new && problems.size() < 10) {
-          problems.push_back(fmt::format("month {}: {} rows, {} old, {} new", m, n, old_rows, new_rows));
+  auto seen = read_live_while(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+          EXPECT_EQ(a.exit_code, 0) << a.err;
+          auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+          EXPECT_EQ(b.exit_code, 0) << b.err;
         }
-      }
-      // A month both runs have must never be missing.
-      for (const auto& [m, _] : old_counts) {
-        if (new_counts.count(m) && !seen.count(m) && problems.size() < 10) {
-          problems.push_back(fmt::format("month {} missing", m));
-        }
-      }
-      ++reads;
-    }
-  });
-  for (int i = 0; i < 3; ++i) {
-    auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
-    EXPECT_EQ(a.exit_code, 0) << a.err;
-    auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
-    EXPECT_EQ(b.exit_code, 0) << b.err;
-  }
-  stop = true;
-  reader.join();
-  EXPECT_TRUE(problems.empty()) << fmt::format("{}", fmt::join(problems, "\n"));
-  EXPECT_GT(reads.load(), 20);
+      },
+      "0");
+  EXPECT_TRUE(seen.problems.empty()) << fmt::format("{}", fmt::join(seen.problems, "\n"));
+  EXPECT_GT(seen.reads, 20);
   EXPECT_EQ(fingerprint("live"), old_);
 }
-
-struct CrashCase {
-  std::string failpoint;
-  bool keep_backup;
-  bool drop_source;
-};
 
 TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
   const std::vector<CrashCase> cases{
@@ -207,50 +118,9 @@ TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
   }
 }
 
-// Spawns ypa with the test database and returns its pid.
-pid_t spawn_ypa(const std::vector<std::string>& args, const std::string& db) {
-  std::vector<std::string> argv_s{ypa_binary()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string(*e).rfind("CLICKHOUSE_DB=", 0) != 0) env_s.emplace_back(*e);
-  }
-  env_s.push_back("CLICKHOUSE_DB=" + db);
-  std::vector<char*> argv, envp;
-  for (auto& s : argv_s) argv.push_back(s.data());
-  for (auto& s : env_s) envp.push_back(s.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0);
-  return pid;
-}
-
 TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource) {
   fill_scenario();
-  std::mt19937 rng(20250131);
-  std::uniform_int_distribution<int> delay_ms(0, 600);
-  int killed = 0;
-  for (int i = 0; i < 8; ++i) {
-    std::vector<std::string> args{"promote_run", "--from",    i % 2 ? "old" : "bf", "--to",
-                                  "live",        "--confirm", "--keep-backup"};
-    pid_t pid = spawn_ypa(args, db_);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    if (::kill(pid, SIGKILL) == 0) ++killed;
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    auto rerun = ypa(args);
-    ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
-    EXPECT_EQ(fingerprint("live"), i % 2 ? old_ : bf_);
-    auto cmp = ypa({"compare_runs", "--base", i % 2 ? "old" : "bf", "--target", "live"});
-    EXPECT_EQ(cmp.exit_code, 0) << cmp.out;
-  }
+  int killed = kill_promotes_and_rerun(8, 20250131, std::chrono::milliseconds(600));
   EXPECT_GT(killed, 0);
   EXPECT_EQ(
       clickhouse("SELECT count(DISTINCT run_id) FROM " + db_ + ".price_aligned WHERE run_id LIKE 'backup_%'"),

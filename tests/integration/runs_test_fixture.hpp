@@ -1,10 +1,12 @@
-// Shared set-up of the run management tests (runs_*_test.cpp): a fresh ClickHouse database per test
-// made by `ypa init`, rows synthesized inside ClickHouse, and clickhouse-client as the independent
-// oracle for what the tables hold.
+// Shared set-up of the run management tests (runs_*_test.cpp, and cluster_*_test.cpp on a cluster): a
+// fresh ClickHouse database per test made by `ypa init`, rows synthesized inside ClickHouse, and
+// clickhouse-client as the independent oracle for what the tables hold. With CLICKHOUSE_CLUSTER set the
+// tables are Distributed and the inserts synchronous.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <string>
@@ -19,7 +21,13 @@ class RunsTest : public ::testing::Test {
  protected:
   void SetUp() override { make_database(); }
   void TearDown() override {
-    for (const auto& db : databases_) clickhouse("DROP DATABASE IF EXISTS " + db, false);
+    for (const auto& db : databases_) clickhouse("DROP DATABASE IF EXISTS " + db + on_cluster(), false);
+  }
+
+  // " ON CLUSTER <name>" when the tests run against a cluster, else "".
+  static std::string on_cluster() {
+    const char* cluster = std::getenv("CLICKHOUSE_CLUSTER");
+    return cluster != nullptr && *cluster != '\0' ? std::string(" ON CLUSTER ") + cluster : "";
   }
 
   // Switches to a new, empty database (for tests that need several independent scenarios).
@@ -36,10 +44,15 @@ class RunsTest : public ::testing::Test {
     return run_ypa(args, env);
   }
 
-  std::string clickhouse(const std::string& query, bool check = true) {
+  // `port`: another server than CLICKHOUSE_PORT (0: that one).
+  std::string clickhouse(const std::string& query, bool check = true, int port = 0) {
     auto s = clickhouse_settings();
-    auto r = run_command(
-        {"clickhouse-client", "--host", s.host, "--port", std::to_string(s.port), "--query", query});
+    std::vector<std::string> argv{
+        "clickhouse-client", "--host", s.host, "--port", std::to_string(port != 0 ? port : s.port),
+        "--query",           query};
+    // As ypa does on a cluster: an INSERT through a Distributed table returns when the shards have it.
+    if (!on_cluster().empty()) argv.push_back("--insert_distributed_sync=1");
+    auto r = run_command(argv);
     if (check) {
       EXPECT_EQ(r.exit_code, 0) << query << "\n" << r.err;
     }
@@ -74,18 +87,23 @@ class RunsTest : public ::testing::Test {
   }
 
   // Per table and Tokyo month: deduplicated rows and a hash of their contents without run_id and
-  // inserted_at, so two runs with equal data have equal fingerprints.
-  std::string fingerprint(const std::string& run) {
+  // inserted_at, so two runs with equal data have equal fingerprints. `suffix` "_local" and `port` read
+  // one server's share on a cluster.
+  std::string fingerprint(const std::string& run, const std::string& suffix = "", int port = 0) {
     std::string out = clickhouse(
         "SELECT 'price_aligned', toYYYYMM(bucket) AS m, count(), sum(cityHash64(bucket, shop_id, iphone_id, "
         "price_new, ifNull(price_a, 0), isNull(price_a), ifNull(price_b, 0), alignment_diff_sec, "
         "record_time)) FROM " +
-        db_ + ".price_aligned FINAL WHERE run_id = '" + run + "' GROUP BY m ORDER BY m FORMAT TSV");
+            db_ + ".price_aligned" + suffix + " FINAL WHERE run_id = '" + run +
+            "' GROUP BY m ORDER BY m FORMAT TSV",
+        true, port);
     out += clickhouse(
         "SELECT 'features_wide', toYYYYMM(bucket) AS m, count(), sum(cityHash64(bucket, scope, mean, median, "
         "ifNull(std, -1), isNull(std), shop_count, ifNull(ema_120, -1), ifNull(sma_120, -1), n_models)) "
         "FROM " +
-        db_ + ".features_wide FINAL WHERE run_id = '" + run + "' GROUP BY m ORDER BY m FORMAT TSV");
+            db_ + ".features_wide" + suffix + " FINAL WHERE run_id = '" + run +
+            "' GROUP BY m ORDER BY m FORMAT TSV",
+        true, port);
     return out;
   }
 

@@ -109,6 +109,12 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
   return result;
 }
 
+int spawn_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv{ypa_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_background(argv, extra_env, "/dev/null");
+}
+
 CommandResult run_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv{ypa_binary()};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -24,5 +24,7 @@ std::vector<std::string> environment_with(const std::vector<std::string>& extra_
 // Starts a program in the background with stderr appended to `log_path` and stdout discarded.
 int spawn_background(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                      const std::string& log_path);
+// Starts build/ypa in the background with its output discarded (for tests that kill it); returns its pid.
+int spawn_ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
 
 }  // namespace ypa::testing
