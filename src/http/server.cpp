@@ -1,5 +1,11 @@
 #include "http/server.hpp"
 
+// httplib writes a response as two sends, headers then body. With Nagle's algorithm on (httplib's
+// default) the body's last partial segment may wait for the client to acknowledge what went before,
+// and a delayed ACK takes up to 40 ms. Its listen backlog of 5 overflows when dozens of clients connect
+// at once; the dropped ones wait a second or more for their SYN to be sent again.
+#define CPPHTTPLIB_TCP_NODELAY true
+#define CPPHTTPLIB_LISTEN_BACKLOG 1024
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
