@@ -3,12 +3,19 @@
 connections: `ypa serve` (response cache on, as shipped, and off) against the Django REST Framework
 reference of tests/contract, in the same run, on 127.0.0.1 only, bounded in time.
 
-    eval "$(build/ypa stack env)"; /usr/bin/python3 bench/api_bench.py --ypa build/ypa --seconds 15
+    eval "$(build/ypa stack env)"; /usr/bin/python3 bench/api_bench.py --ypa build/ypa --seconds 15 --repeat 5
+
+Each server runs pinned to CPU 0 and wrk to the other CPUs (taskset), as if they were two machines: on
+a small machine wrk and the server otherwise take turns on the same cores, and a wrk thread that falls
+behind leaves 256 KB responses in full receive buffers, where TCP waits for its zero-window probe timer
+(200 ms, doubling) before sending more. That wait is the client's, not the server's (--no-pin shows
+it). ClickHouse and PostgreSQL are not pinned. Medians over --repeat runs of each server.
 """
 import argparse
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -20,9 +27,10 @@ import jwt  # noqa: E402
 PATH = "/api/overall-bars/points/?iphone=3&bucket__gte=2025-04-01&bucket__lte=2025-04-30T23:45"
 
 
-def wrk(base, token, seconds, connections):
-    r = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency", "--timeout", "10s",
-                        "-H", "Authorization: Bearer " + token, base + PATH], capture_output=True, text=True)
+def wrk(base, token, seconds, connections, prefix=()):
+    r = subprocess.run(list(prefix) + ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency",
+                                       "--timeout", "10s", "-H", "Authorization: Bearer " + token, base + PATH],
+                       capture_output=True, text=True)
     out = r.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -42,24 +50,40 @@ def main():
     parser.add_argument("--ypa", required=True)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=5, help="wrk runs per server (medians are reported)")
+    parser.add_argument("--no-pin", action="store_true", help="let the server and wrk share every CPU")
     args = parser.parse_args()
+    cpus = os.cpu_count() or 1
+    pin = not args.no_pin and cpus >= 2
+    server_prefix = ("taskset", "-c", "0") if pin else ()
+    client_prefix = ("taskset", "-c", "1-%d" % (cpus - 1)) if pin else ()
+
     data = common.Dataset(args.ypa, "apibench", days=("2025-04-01", "2025-04-30"))
     now = int(time.time())
     token = jwt.encode({"token_type": "access", "exp": now + 3600, "iat": now, "jti": "b", "user_id": 1},
                        common.SECRET, algorithm="HS256")
     results = {}
     try:
-        for label, start in (("ypa serve (cache 1 s, default)", lambda: common.start_ypa(args.ypa, data.env)),
-                             ("ypa serve (cache off)",
-                              lambda: common.start_ypa(args.ypa, data.env, {"API_CACHE_MS": "0"})),
-                             ("Django REST Framework reference", lambda: common.start_reference(data.env))):
+        for label, start in (
+                ("ypa serve (cache 1 s, default)", lambda: common.start_ypa(args.ypa, data.env, prefix=server_prefix)),
+                ("ypa serve (cache off)",
+                 lambda: common.start_ypa(args.ypa, data.env, {"API_CACHE_MS": "0"}, prefix=server_prefix)),
+                ("Django REST Framework reference", lambda: common.start_reference(data.env, prefix=server_prefix))):
             server = start()
             try:
                 status, _, body = common.get(server.base, PATH, {"Authorization": "Bearer " + token})
                 assert status == 200, body[:200]
                 points = body.count(b"+09:00")
-                wrk(server.base, token, 2, args.connections)  # warm-up
-                results[label] = wrk(server.base, token, args.seconds, args.connections)
+                wrk(server.base, token, 2, args.connections, client_prefix)  # warm-up
+                runs = [wrk(server.base, token, args.seconds, args.connections, client_prefix)
+                        for _ in range(args.repeat)]
+                for r in runs:
+                    print("  %s: %.0f requests/s, p50 %.2f ms, p99 %.2f ms" % (label, r["rps"], r["p50"], r["p99"]),
+                          flush=True)
+                results[label] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
+                results[label]["non2xx"] = sum(r["non2xx"] for r in runs)
+                results[label]["socket_errors"] = "; ".join(sorted({r["socket_errors"] for r in runs}))
+                results[label]["p99_runs"] = [r["p99"] for r in runs]
                 results[label]["points"] = points
             finally:
                 server.stop()
@@ -67,20 +91,21 @@ def main():
         data.drop()
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
-    print("machine: %s, %d CPUs, %s; wrk -t2 -c%d -d%ds; GET %s (%d points)" % (
-        cpu, os.cpu_count(), platform.platform(), args.connections, args.seconds, PATH,
+    print("machine: %s, %d CPUs, %s; wrk -t2 -c%d -d%ds x %d runs per server, %s; GET %s (%d points)" % (
+        cpu, cpus, platform.platform(), args.connections, args.seconds, args.repeat,
+        "server on CPU 0, wrk on CPUs 1-%d" % (cpus - 1) if pin else "not pinned", PATH,
         next(iter(results.values()))["points"]))
-    print("| server | requests/s | p50 ms | p99 ms | non-2xx | socket errors |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| server | requests/s | p50 ms | p99 ms | p99 of each run (ms) | non-2xx |")
+    print("|---|---:|---:|---:|---|---:|")
     for label, r in results.items():
-        print("| %s | %.0f | %.2f | %.2f | %d | %s |" % (label, r["rps"], r["p50"], r["p99"], r["non2xx"],
-                                                         r["socket_errors"]))
+        print("| %s | %.0f | %.2f | %.2f | %s | %d |" % (label, r["rps"], r["p50"], r["p99"],
+                                                         ", ".join("%.1f" % v for v in r["p99_runs"]), r["non2xx"]))
     ref = results["Django REST Framework reference"]["rps"]
     for label in ("ypa serve (cache 1 s, default)", "ypa serve (cache off)"):
         print("%s: %.1fx the reference's throughput" % (label, results[label]["rps"] / ref))
     default = results["ypa serve (cache 1 s, default)"]
     ok = default["rps"] >= 20 * ref and default["p99"] < 20 and default["non2xx"] == 0
-    print("target (>= 20x, p99 < 20 ms): %s" % ("met" if ok else "NOT met"))
+    print("target (>= 20x, median p99 < 20 ms): %s" % ("met" if ok else "NOT met"))
     return 0 if ok else 1
 
 

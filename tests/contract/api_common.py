@@ -90,16 +90,17 @@ class Server:
                 self.proc.wait()
 
 
-def start_ypa(ypa, env, extra_env=None):
+def start_ypa(ypa, env, extra_env=None, prefix=()):
+    """`prefix`: a command the server runs under, e.g. taskset."""
     e = dict(env, API_JWT_SECRET=SECRET)
     e.update(extra_env or {})
-    return Server([ypa, "serve", "--listen", "127.0.0.1:{port}"], e, "/healthz")
+    return Server(list(prefix) + [ypa, "serve", "--listen", "127.0.0.1:{port}"], e, "/healthz")
 
 
-def start_reference(env):
+def start_reference(env, prefix=()):
     e = dict(env, API_JWT_SECRET=SECRET)
-    return Server(["/usr/bin/python3", "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"], e,
-                  "/api/overall-bars/", cwd=REFERENCE)
+    return Server(list(prefix) + ["/usr/bin/python3", "manage.py", "runserver", "--noreload", "127.0.0.1:{port}"],
+                  e, "/api/overall-bars/", cwd=REFERENCE)
 
 
 def simplejwt():
