@@ -197,12 +197,21 @@ Response Api::dispatch(const Route& route, const Request& request) {
   std::string key;
   if (route.cacheable && config_.cache_ms > 0) {
     key = request.host + "\n" + request.path + "?" + request.raw_query;
-    if (auto hit = cached(key)) {
+    auto hit = cached(key);
+    if (hit.response) {
       metrics_.cache(true);
-      return *hit;
+      if (hit.refresh) {
+        // Answer now with the previous answer; the refresh queries ClickHouse on the worker thread.
+        refresher_.post([this, route, request, key] { compute(route, request, key); });
+      }
+      return std::move(*hit.response);
     }
     metrics_.cache(false);
   }
+  return compute(route, request, key);
+}
+
+Response Api::compute(const Route& route, const Request& request, const std::string& key) {
   Call call{request, QueryParams::parse(request.raw_query), "http://" + request.host + request.path,
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count()};
@@ -238,22 +247,22 @@ Response Api::dispatch(const Route& route, const Request& request) {
   }
 }
 
-std::optional<Response> Api::cached(const std::string& key) {
+Api::CacheLookup Api::cached(const std::string& key) {
   std::lock_guard lock(cache_mutex_);
   auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
+  if (it == cache_.end()) return {};
   auto now = std::chrono::steady_clock::now();
   CacheEntry& entry = it->second;
-  if (now <= entry.expires) return entry.response;
+  if (now <= entry.expires) return {entry.response, false};
   if (now > entry.stale_until) {
     cache_.erase(it);
-    return std::nullopt;
+    return {};
   }
-  // Expired: one request refreshes it while the others keep getting the previous answer, so an
-  // expiry never sends every waiting client to ClickHouse at once (nor a slow refresh either).
-  if (entry.refreshing) return entry.response;
+  // Expired: every request keeps getting the previous answer while one refresh runs in the
+  // background, so an expiry never sends the waiting clients to ClickHouse, nor makes one of them wait.
+  bool refresh = !entry.refreshing;
   entry.refreshing = true;
-  return std::nullopt;
+  return {entry.response, refresh};
 }
 
 void Api::remember(const std::string& key, const Response& response) {

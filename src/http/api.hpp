@@ -16,6 +16,7 @@
 
 #include "core/settings.hpp"
 #include "core/time.hpp"
+#include "http/background.hpp"
 #include "http/form.hpp"
 #include "http/metrics.hpp"
 #include "http/names.hpp"
@@ -79,6 +80,9 @@ class Api {
   };
 
   Response dispatch(const Route& route, const Request& request);
+  // Runs the route's handler (auth already checked) and remembers a 200 answer under `key` when the
+  // key is not empty; on any other outcome the key's refresh is released for a later request.
+  Response compute(const Route& route, const Request& request, const std::string& key);
   Response overall_bars(const Call& c);
   Response overall_points(const Call& c);
   Response cohort_bars(const Call& c);
@@ -110,9 +114,13 @@ class Api {
   Response metrics(const Call& c);
   Response schema_doc(const Call& c);
 
-  // A fresh entry, or a stale one while another request is refreshing it; nullopt makes the caller
-  // compute (and then remember or forget) the response.
-  std::optional<Response> cached(const std::string& key);
+  // What the cache holds for a key: a fresh answer; or a stale one, with `refresh` set for the one
+  // request that is to have it refreshed in the background; or nothing, when the caller computes it.
+  struct CacheLookup {
+    std::optional<Response> response;
+    bool refresh = false;
+  };
+  CacheLookup cached(const std::string& key);
   void remember(const std::string& key, const Response& response);
   void forget_refresh(const std::string& key);
 
@@ -133,6 +141,9 @@ class Api {
   };
   std::mutex cache_mutex_;
   std::map<std::string, CacheEntry, std::less<>> cache_;
+  // Refreshes expired answers, so that once a chart is cached no request waits for ClickHouse. Last
+  // member: destroyed first, while what its tasks use still exists.
+  BackgroundWorker refresher_;
 };
 
 // The OpenAPI document for the endpoints above (openapi.cpp).

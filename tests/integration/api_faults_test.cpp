@@ -51,12 +51,7 @@ class ApiFaultsTest : public ::testing::Test {
   }
   void SetUp() override { start_server(); }
   void TearDown() override {
-    if (server_ > 0) {
-      ::kill(server_, SIGTERM);
-      int status = 0;
-      ::waitpid(server_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status)) << "the server did not stop cleanly on SIGTERM";
-    }
+    stop_server();
     restart_clickhouse();
   }
 
@@ -66,17 +61,27 @@ class ApiFaultsTest : public ::testing::Test {
     args.push_back(dir_.string());
     return run_ypa(args);
   }
-  static std::vector<std::string> env() {
+  // `cache_ms`: the server's API_CACHE_MS (0: every request queries ClickHouse).
+  static std::vector<std::string> env(int cache_ms = 0) {
     return {"PGHOST=127.0.0.1", std::string("PGPORT=") + kPgPort, "PGUSER=ypa", "PGDATABASE=ypa",
             "CLICKHOUSE_HOST=127.0.0.1", std::string("CLICKHOUSE_PORT=") + kChPort, "CLICKHOUSE_DB=apifaults",
-            "API_CACHE_MS=0", "DATABASE_URL="};
+            "API_CACHE_MS=" + std::to_string(cache_ms), "API_CH_QUERY_TIMEOUT_MS=1000", "DATABASE_URL="};
   }
 
-  void start_server() {
+  void stop_server() {
+    if (server_ <= 0) return;
+    ::kill(server_, SIGTERM);
+    int status = 0;
+    ::waitpid(server_, &status, 0);
+    server_ = -1;
+    EXPECT_TRUE(WIFEXITED(status)) << "the server did not stop cleanly on SIGTERM";
+  }
+
+  void start_server(int cache_ms = 0) {
     std::vector<std::string> args{ypa_binary(), "serve", "--no-auth", "--listen",
                                   "127.0.0.1:" + std::to_string(kApiPort)};
     // The private stack's variables replace inherited ones (the suite may run under another stack's env).
-    std::vector<std::string> envs = environment_with(env());
+    std::vector<std::string> envs = environment_with(env(cache_ms));
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -110,10 +115,15 @@ class ApiFaultsTest : public ::testing::Test {
     return r;
   }
 
-  static void stop_clickhouse() {
+  static pid_t clickhouse_pid() {
     std::ifstream in(dir_ / "clickhouse/server.pid");
     pid_t pid = 0;
     in >> pid;
+    return pid;
+  }
+
+  static void stop_clickhouse() {
+    pid_t pid = clickhouse_pid();
     ASSERT_GT(pid, 0);
     ASSERT_EQ(::kill(pid, SIGTERM), 0);
     for (int i = 0; i < 300 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -210,6 +220,53 @@ TEST_F(ApiFaultsTest, ClickHouseStoppedMidLoadNeverCrashes) {
   EXPECT_EQ(get(kChart).status, 200);
   int status = 0;
   EXPECT_EQ(::waitpid(server_, &status, WNOHANG), 0) << "the server exited";
+}
+
+// With the response cache on, an expired answer goes out at once while one refresh runs in the
+// background. ClickHouse is frozen (SIGSTOP), so the refresh hangs until the 1 s query timeout and
+// fails; meanwhile, and until the answer is 10 s past its lifetime, the chart answers at once with the
+// last good body; then 503 (after the timeout); and 200 again once ClickHouse runs.
+TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBackground) {
+  stop_server();
+  start_server(/*cache_ms=*/300);
+  auto first = get(kChart);
+  ASSERT_EQ(first.status, 200) << first.body;
+  pid_t clickhouse = clickhouse_pid();
+  ASSERT_GT(clickhouse, 0);
+  ASSERT_EQ(::kill(clickhouse, SIGSTOP), 0);
+  struct Thaw {
+    pid_t pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } thaw{clickhouse};
+  auto frozen_at = Clock::now();
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past the answer's 300 ms lifetime
+  for (int i = 0; i < 5; ++i) {
+    auto r = get(kChart);
+    EXPECT_EQ(r.status, 200) << "request " << i << ": " << r.body;
+    EXPECT_EQ(r.body, first.body) << "request " << i;
+    EXPECT_LT(r.seconds, 0.5) << "request " << i << " waited for the refresh";
+  }
+  Reply r;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    r = get(kChart);
+    if (r.status == 200) {
+      EXPECT_EQ(r.body, first.body);
+      EXPECT_LT(r.seconds, 0.5);
+    }
+  } while (r.status == 200 && Clock::now() < frozen_at + std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_GT(Clock::now() - frozen_at, std::chrono::seconds(9)) << "the stale answer went too early";
+
+  ::kill(clickhouse, SIGCONT);
+  Reply after;
+  auto deadline = Clock::now() + std::chrono::seconds(15);
+  do {
+    after = get(kChart);
+  } while (after.status != 200 && Clock::now() < deadline);
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.body, first.body);
 }
 
 TEST(ApiServeFlagsTest, NoAuthOnlyOnLoopback) {
