@@ -9,7 +9,8 @@ Each server runs pinned to CPU 0 and wrk to the other CPUs (taskset), as if they
 a small machine wrk and the server otherwise take turns on the same cores, and a wrk thread that falls
 behind leaves 256 KB responses in full receive buffers, where TCP waits for its zero-window probe timer
 (200 ms, doubling) before sending more. That wait is the client's, not the server's (--no-pin shows
-it). ClickHouse and PostgreSQL are not pinned. Medians over --repeat runs of each server.
+it). ClickHouse and PostgreSQL are not pinned; the runs start once ClickHouse has no merge left to do.
+Medians over --repeat runs of each server.
 """
 import argparse
 import os
@@ -59,6 +60,11 @@ def main():
     client_prefix = ("taskset", "-c", "1-%d" % (cpus - 1)) if pin else ()
 
     data = common.Dataset(args.ypa, "apibench", days=("2025-04-01", "2025-04-30"))
+    # The data was just written: let ClickHouse finish merging it first, so that its background merges
+    # do not take CPU from wrk or the server during the measured runs.
+    deadline = time.time() + 120
+    while int(data.clickhouse("SELECT count() FROM system.merges").strip() or 0) > 0 and time.time() < deadline:
+        time.sleep(0.5)
     now = int(time.time())
     token = jwt.encode({"token_type": "access", "exp": now + 3600, "iat": now, "jti": "b", "user_id": 1},
                        common.SECRET, algorithm="HS256")
