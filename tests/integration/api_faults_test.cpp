@@ -122,6 +122,16 @@ class ApiFaultsTest : public ::testing::Test {
     return pid;
   }
 
+  // The first answer to `path` that is 200, asking again for at most 15 s (ClickHouse coming back).
+  static Reply first_ok(const std::string& path) {
+    Reply r;
+    auto deadline = Clock::now() + std::chrono::seconds(15);
+    do {
+      r = get(path);
+    } while (r.status != 200 && Clock::now() < deadline);
+    return r;
+  }
+
   static void stop_clickhouse() {
     pid_t pid = clickhouse_pid();
     ASSERT_GT(pid, 0);
@@ -178,11 +188,7 @@ TEST_F(ApiFaultsTest, ClickHouseStoppedGives503ThenRecovers) {
 
   auto up = restart_clickhouse();
   ASSERT_EQ(up.exit_code, 0) << up.err;
-  Reply after;
-  auto deadline = Clock::now() + std::chrono::seconds(15);
-  do {
-    after = get(kChart);
-  } while (after.status != 200 && Clock::now() < deadline);
+  Reply after = first_ok(kChart);
   EXPECT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(after.body, before.body);
   EXPECT_EQ(get("/readyz").status, 200);
@@ -260,11 +266,7 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
   EXPECT_GT(Clock::now() - frozen_at, std::chrono::seconds(9)) << "the stale answer went too early";
 
   ::kill(clickhouse, SIGCONT);
-  Reply after;
-  auto deadline = Clock::now() + std::chrono::seconds(15);
-  do {
-    after = get(kChart);
-  } while (after.status != 200 && Clock::now() < deadline);
+  Reply after = first_ok(kChart);
   EXPECT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(after.body, first.body);
 }
