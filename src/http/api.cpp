@@ -299,105 +299,77 @@ std::optional<std::vector<store::BarRow>> Api::load_points(const store::BarQuery
   return rows;
 }
 
-Response Api::overall_bars(const Call& c) {
+namespace {
+
+// One bar's fields in the order DRF renders them (SPEC §10). The points endpoints have one column per
+// field; the list endpoints one object per bar, with is_final and updated_at after these.
+std::vector<std::pair<const char*, Json>> bar_fields(const store::BarRow& r, store::BarKind kind,
+                                                     const TimeZone& zone) {
+  const bool iphone = kind == store::BarKind::kIphone;
+  std::vector<std::pair<const char*, Json>> f;
+  f.emplace_back("bucket", format_iso(r.bucket, zone));
+  if (iphone) {
+    f.emplace_back("iphone", scope_id(r.scope, 7));
+  } else {
+    f.emplace_back("cohort", r.scope.substr(std::min<std::size_t>(7, r.scope.size())));
+  }
+  f.emplace_back("mean", finite(r.mean));
+  f.emplace_back("median", finite(r.median));
+  f.emplace_back("std", number_or_null(r.std));
+  if (iphone) {
+    f.emplace_back("shop_count", r.shop_count);
+  } else {
+    f.emplace_back("n_models", r.n_models);
+    f.emplace_back("shop_count_agg", r.shop_count);
+  }
+  f.emplace_back("dispersion", number_or_null(r.dispersion));
+  return f;
+}
+
+}  // namespace
+
+Response Api::overall_bars(const Call& c) { return bars(c, store::BarKind::kIphone); }
+Response Api::overall_points(const Call& c) { return bar_points(c, store::BarKind::kIphone); }
+Response Api::cohort_bars(const Call& c) { return bars(c, store::BarKind::kCohort); }
+Response Api::cohort_points(const Call& c) { return bar_points(c, store::BarKind::kCohort); }
+
+Response Api::bars(const Call& c, store::BarKind kind) {
   FormErrors e;
-  auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
+  auto q = bar_query(kind, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
-  q.order = order_of(c.params, store::ApiTable::kOverallBars, {{"bucket", false}, {"iphone", false}});
+  q.order = kind == store::BarKind::kIphone
+                ? order_of(c.params, store::ApiTable::kOverallBars, {{"bucket", false}, {"iphone", false}})
+                : order_of(c.params, store::ApiTable::kCohortBars, {{"bucket", false}, {"cohort", false}});
   auto [page, count, rows] = load_bars(c, q);
   Json results = Json::array();
   for (const auto& r : rows) {
-    results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
-                           {"iphone", scope_id(r.scope, 7)},
-                           {"mean", finite(r.mean)},
-                           {"median", finite(r.median)},
-                           {"std", number_or_null(r.std)},
-                           {"shop_count", r.shop_count},
-                           {"dispersion", number_or_null(r.dispersion)},
-                           {"is_final", r.bucket <= c.now - kFinalAfter},
-                           {"updated_at", format_iso(r.inserted_at, zone_)}});
+    Json item = Json::object();
+    for (auto& [name, value] : bar_fields(r, kind, zone_)) item[name] = std::move(value);
+    item["is_final"] = r.bucket <= c.now - kFinalAfter;
+    item["updated_at"] = format_iso(r.inserted_at, zone_);
+    results.push_back(std::move(item));
   }
   return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
 }
 
-Response Api::overall_points(const Call& c) {
+Response Api::bar_points(const Call& c, store::BarKind kind) {
   FormErrors e;
-  auto q = bar_query(store::BarKind::kIphone, c.params, zone_, e);
+  auto q = bar_query(kind, c.params, zone_, e);
   if (!e.empty()) return validation_failed(e);
   auto points = load_points(q);
   if (!points) return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
   const auto& rows = *points;
-  Json bucket = Json::array(), iphone = Json::array(), mean = Json::array(), median = Json::array(),
-       std_dev = Json::array(), shops = Json::array(), dispersion = Json::array();
+  // The column names come from an empty bar, so that no rows still give every column.
+  const auto names = bar_fields(store::BarRow{}, kind, zone_);
+  std::vector<Json> columns(names.size(), Json::array());
   for (const auto& r : rows) {
-    bucket.push_back(format_iso(r.bucket, zone_));
-    iphone.push_back(scope_id(r.scope, 7));
-    mean.push_back(finite(r.mean));
-    median.push_back(finite(r.median));
-    std_dev.push_back(number_or_null(r.std));
-    shops.push_back(r.shop_count);
-    dispersion.push_back(number_or_null(r.dispersion));
+    auto fields = bar_fields(r, kind, zone_);
+    for (std::size_t i = 0; i < fields.size(); ++i) columns[i].push_back(std::move(fields[i].second));
   }
-  return json_response(200, Json{{"count", rows.size()},
-                                 {"bucket", std::move(bucket)},
-                                 {"iphone", std::move(iphone)},
-                                 {"mean", std::move(mean)},
-                                 {"median", std::move(median)},
-                                 {"std", std::move(std_dev)},
-                                 {"shop_count", std::move(shops)},
-                                 {"dispersion", std::move(dispersion)}});
-}
-
-Response Api::cohort_bars(const Call& c) {
-  FormErrors e;
-  auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
-  if (!e.empty()) return validation_failed(e);
-  q.order = order_of(c.params, store::ApiTable::kCohortBars, {{"bucket", false}, {"cohort", false}});
-  auto [page, count, rows] = load_bars(c, q);
-  Json results = Json::array();
-  for (const auto& r : rows) {
-    results.push_back(Json{{"bucket", format_iso(r.bucket, zone_)},
-                           {"cohort", r.scope.substr(std::min<std::size_t>(7, r.scope.size()))},
-                           {"mean", finite(r.mean)},
-                           {"median", finite(r.median)},
-                           {"std", number_or_null(r.std)},
-                           {"n_models", r.n_models},
-                           {"shop_count_agg", r.shop_count},
-                           {"dispersion", number_or_null(r.dispersion)},
-                           {"is_final", r.bucket <= c.now - kFinalAfter},
-                           {"updated_at", format_iso(r.inserted_at, zone_)}});
-  }
-  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
-}
-
-Response Api::cohort_points(const Call& c) {
-  FormErrors e;
-  auto q = bar_query(store::BarKind::kCohort, c.params, zone_, e);
-  if (!e.empty()) return validation_failed(e);
-  auto points = load_points(q);
-  if (!points) return detail(400, fmt::format("More than {} points match; narrow the filters.", kMaxPoints));
-  const auto& rows = *points;
-  Json bucket = Json::array(), cohort = Json::array(), mean = Json::array(), median = Json::array(),
-       std_dev = Json::array(), models = Json::array(), shops = Json::array(), dispersion = Json::array();
-  for (const auto& r : rows) {
-    bucket.push_back(format_iso(r.bucket, zone_));
-    cohort.push_back(r.scope.substr(std::min<std::size_t>(7, r.scope.size())));
-    mean.push_back(finite(r.mean));
-    median.push_back(finite(r.median));
-    std_dev.push_back(number_or_null(r.std));
-    models.push_back(r.n_models);
-    shops.push_back(r.shop_count);
-    dispersion.push_back(number_or_null(r.dispersion));
-  }
-  return json_response(200, Json{{"count", rows.size()},
-                                 {"bucket", std::move(bucket)},
-                                 {"cohort", std::move(cohort)},
-                                 {"mean", std::move(mean)},
-                                 {"median", std::move(median)},
-                                 {"std", std::move(std_dev)},
-                                 {"n_models", std::move(models)},
-                                 {"shop_count_agg", std::move(shops)},
-                                 {"dispersion", std::move(dispersion)}});
+  Json out = Json::object();
+  out["count"] = rows.size();
+  for (std::size_t i = 0; i < names.size(); ++i) out[names[i].first] = std::move(columns[i]);
+  return json_response(200, std::move(out));
 }
 
 Response Api::features(const Call& c) {

@@ -87,6 +87,9 @@ class Api {
   Response overall_points(const Call& c);
   Response cohort_bars(const Call& c);
   Response cohort_points(const Call& c);
+  // The bar endpoints of either kind: a page of bar objects, or every matching bar as columns.
+  Response bars(const Call& c, store::BarKind kind);
+  Response bar_points(const Call& c, store::BarKind kind);
   Response features(const Call& c);
   Response feature_points(const Call& c);
   // One page of bars and the total count (overall and cohort bars).

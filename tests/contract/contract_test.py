@@ -63,6 +63,7 @@ def requests(slug, scope):
         "/api/cohort-bars/?cohort__slug=%20%20&limit=2",
         "/api/cohort-bars/?cohort__slug=missing",
         "/api/cohort-bars/points/?cohort__slug=%s&bucket__lte=2025-04-01T03:00" % slug,
+        "/api/cohort-bars/points/?cohort__slug=missing",
         # features
         "/api/features/?limit=10",
         "/api/features/?scope=%s&name=ema_120&limit=5&offset=2" % scope,
