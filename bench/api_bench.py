@@ -46,14 +46,26 @@ def wrk(base, token, seconds, connections, prefix=()):
             "socket_errors": socket_errors.group(1) if socket_errors else "none", "raw": out}
 
 
+def positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("%r is not a positive whole number" % text)
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ypa", required=True)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--repeat", type=int, default=5, help="wrk runs per server (medians are reported)")
+    parser.add_argument("--seconds", type=positive, default=15)
+    parser.add_argument("--connections", type=positive, default=64)
+    parser.add_argument("--repeat", type=positive, default=5, help="wrk runs per server (medians are reported)")
     parser.add_argument("--no-pin", action="store_true", help="let the server and wrk share every CPU")
     args = parser.parse_args()
+    if not os.access(args.ypa, os.X_OK):
+        parser.error("--ypa: %s is not an executable (build it first: scripts/build.sh)" % args.ypa)
     cpus = os.cpu_count() or 1
     pin = not args.no_pin and cpus >= 2
     server_prefix = ("taskset", "-c", "0") if pin else ()
