@@ -1,13 +1,9 @@
 #include "http/server.hpp"
 
-// httplib writes a response as two sends, headers then body. With Nagle's algorithm on (httplib's
-// default) the body's last partial segment may wait for the client to acknowledge what went before,
-// and a delayed ACK takes up to 40 ms. Its listen backlog of 5 overflows when dozens of clients connect
-// at once; the dropped ones wait a second or more for their SYN to be sent again.
-#define CPPHTTPLIB_TCP_NODELAY true
-#define CPPHTTPLIB_LISTEN_BACKLOG 1024
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <csignal>
@@ -21,6 +17,8 @@
 
 namespace ypa::http {
 namespace {
+
+constexpr int kListenBacklog = 1024;
 
 std::atomic<httplib::Server*> g_server{nullptr};
 
@@ -60,6 +58,20 @@ void serve(const ServeOptions& o) {
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_payload_max_length(64 * 1024);
+  // Debian's cpp-httplib is a compiled library: its CPPHTTPLIB_* defaults (Nagle on, a listen backlog of 5,
+  // SO_REUSEPORT) were fixed when it was built, so they are set here at run time instead.
+  // - Nagle off: httplib writes the headers and the body in separate sends, and the body's last partial
+  //   segment would otherwise wait for the client's delayed ACK (up to 40 ms).
+  // - SO_REUSEADDR, not SO_REUSEPORT: a second server on the same port fails instead of sharing it.
+  // - A backlog of 1024 (set again after bind, see below): with 5, dozens of clients connecting at once
+  //   overflow the accept queue, and the dropped ones wait a second or more for their SYN to be resent.
+  server.set_tcp_nodelay(true);
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](int fd) {
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = fd;
+  });
   const std::string listen_host = o.api.listen();
   auto handler = [&](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
@@ -103,6 +115,8 @@ void serve(const ServeOptions& o) {
   if (!server.bind_to_port(o.api.host, o.api.port)) {
     throw UnavailableError(fmt::format("--listen: cannot listen on {} (address in use or not local)", o.api.listen()));
   }
+  // listen() on a listening socket only changes its backlog.
+  if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
   g_server.store(&server);
   std::signal(SIGINT, stop_on_signal);
   std::signal(SIGTERM, stop_on_signal);
