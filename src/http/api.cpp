@@ -207,8 +207,36 @@ Response Api::dispatch(const Route& route, const Request& request) {
       return std::move(*hit.response);
     }
     metrics_.cache(false);
+    return compute_once(route, request, key);
   }
   return compute(route, request, key);
+}
+
+Response Api::compute_once(const Route& route, const Request& request, const std::string& key) {
+  std::promise<Response> answer;
+  {
+    std::unique_lock lock(cache_mutex_);
+    if (auto it = computing_.find(key); it != computing_.end()) {
+      std::shared_future<Response> pending = it->second;
+      lock.unlock();
+      return pending.get();
+    }
+    computing_.emplace(key, answer.get_future().share());
+  }
+  auto done = [&] {
+    std::lock_guard lock(cache_mutex_);
+    computing_.erase(key);
+  };
+  try {
+    Response r = compute(route, request, key);
+    done();
+    answer.set_value(r);
+    return r;
+  } catch (...) {
+    done();
+    answer.set_exception(std::current_exception());
+    throw;
+  }
 }
 
 Response Api::compute(const Route& route, const Request& request, const std::string& key) {

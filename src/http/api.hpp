@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -124,6 +125,10 @@ class Api {
     bool refresh = false;
   };
   CacheLookup cached(const std::string& key);
+  // The answer for a cacheable request the cache does not hold: one of the requests that miss at the
+  // same time computes it, the others wait for that answer instead of each querying ClickHouse (a
+  // cold chart opened by many clients at once costs one query, not one per client).
+  Response compute_once(const Route& route, const Request& request, const std::string& key);
   void remember(const std::string& key, const Response& response);
   void forget_refresh(const std::string& key);
 
@@ -144,6 +149,7 @@ class Api {
   };
   std::mutex cache_mutex_;
   std::map<std::string, CacheEntry, std::less<>> cache_;
+  std::map<std::string, std::shared_future<Response>, std::less<>> computing_;  // under cache_mutex_
   // Refreshes expired answers, so that once a chart is cached no request waits for ClickHouse. Last
   // member: destroyed first, while what its tasks use still exists.
   BackgroundWorker refresher_;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +159,19 @@ fs::path ApiFaultsTest::dir_;
 
 const char* kChart = "/api/overall-bars/points/?iphone=1";
 
+// Sends SIGCONT to a process stopped with SIGSTOP when the scope ends, whatever happens in it.
+struct Thaw {
+  pid_t pid;
+  ~Thaw() { ::kill(pid, SIGCONT); }
+};
+
+// The value of one sample line of /metrics, e.g. `ypa_response_cache_total{result="miss"}`; -1 if absent.
+long metric(const std::string& text, const std::string& sample) {
+  auto at = text.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stol(text.substr(at + sample.size() + 2));
+}
+
 TEST_F(ApiFaultsTest, ClickHouseStoppedGives503ThenRecovers) {
   auto before = get(kChart);
   ASSERT_EQ(before.status, 200) << before.body;
@@ -240,10 +254,7 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
   pid_t clickhouse = clickhouse_pid();
   ASSERT_GT(clickhouse, 0);
   ASSERT_EQ(::kill(clickhouse, SIGSTOP), 0);
-  struct Thaw {
-    pid_t pid;
-    ~Thaw() { ::kill(pid, SIGCONT); }
-  } thaw{clickhouse};
+  Thaw thaw{clickhouse};
   auto frozen_at = Clock::now();
 
   std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past the answer's 300 ms lifetime
@@ -269,6 +280,46 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
   Reply after = first_ok(kChart);
   EXPECT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(after.body, first.body);
+}
+
+// Clients that open a chart nobody has asked for yet cost one ClickHouse query between them: the first
+// request queries, the others wait for its answer. ClickHouse is frozen while they arrive, so that the
+// first query is still running when the last request comes in; the pool's busy connections (/metrics)
+// count the queries under way. The freeze stays well under the 1 s query timeout.
+TEST_F(ApiFaultsTest, ColdChartOpenedByManyClientsAtOnceCostsOneQuery) {
+  constexpr int kClients = 8;
+  stop_server();
+  start_server(/*cache_ms=*/60000);
+  ASSERT_EQ(get("/api/overall-bars/points/?iphone=2").status, 200);  // the pool's connection is open
+  pid_t clickhouse = clickhouse_pid();
+  ASSERT_GT(clickhouse, 0);
+  ASSERT_EQ(::kill(clickhouse, SIGSTOP), 0);
+  Thaw thaw{clickhouse};
+
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < kClients; ++i) replies.push_back(std::async(std::launch::async, [] { return get(kChart); }));
+  const std::string misses = "ypa_response_cache_total{result=\"miss\"}";
+  const std::string busy = "ypa_clickhouse_pool_connections{state=\"busy\"}";
+  auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  while (metric(get("/metrics").body, misses) < 1 + kClients && Clock::now() < deadline) {
+  }
+  long most_busy = 0;
+  for (auto until = Clock::now() + std::chrono::milliseconds(200); Clock::now() < until;) {
+    auto text = get("/metrics").body;
+    EXPECT_EQ(metric(text, misses), 1 + kClients) << "every request missed the cache";
+    most_busy = std::max(most_busy, metric(text, busy));
+  }
+  EXPECT_EQ(most_busy, 1) << "ClickHouse queries under way for " << kClients << " requests of one cold chart";
+
+  ::kill(clickhouse, SIGCONT);
+  // The same chart under another cache key (run_id=live is the default), computed afresh.
+  auto expected = first_ok(std::string(kChart) + "&run_id=live");
+  ASSERT_EQ(expected.status, 200) << expected.body;
+  for (auto& f : replies) {
+    Reply r = f.get();
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, expected.body);
+  }
 }
 
 TEST(ApiServeFlagsTest, NoAuthOnlyOnLoopback) {
