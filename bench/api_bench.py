@@ -6,10 +6,11 @@ reference of tests/contract, in the same run, on 127.0.0.1 only, bounded in time
     eval "$(build/ypa stack env)"; /usr/bin/python3 bench/api_bench.py --ypa build/ypa --seconds 15 --repeat 5
 
 Each server runs pinned to CPU 0 and wrk to the other CPUs (taskset), as if they were two machines: on
-a small machine wrk and the server otherwise take turns on the same cores, and a wrk thread that falls
-behind leaves 256 KB responses in full receive buffers, where TCP waits for its zero-window probe timer
-(200 ms, doubling) before sending more. That wait is the client's, not the server's (--no-pin shows
-it). ClickHouse and PostgreSQL are not pinned; the runs start once ClickHouse has no merge left to do.
+a small machine wrk otherwise takes CPU from the server it measures, which halves the reference's
+throughput and flatters the ratio (--no-pin shows it). ClickHouse and PostgreSQL are not pinned;
+the runs start once ClickHouse has no merge left to do. wrk corrects for coordinated omission: a request
+that took D ms adds about D / (run time / requests per connection) samples, so a single stall of a
+few hundred milliseconds moves the p99.
 Medians over --repeat runs of each server.
 """
 import argparse
