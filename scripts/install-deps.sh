@@ -7,7 +7,7 @@ packages=(
   cmake g++ make pkg-config git
   libpq-dev postgresql-15 postgresql-client-15
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcpp-httplib-dev
-  libhowardhinnant-date-dev liblz4-dev tzdata
+  libhowardhinnant-date-dev liblz4-dev zlib1g-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   clickhouse-server clickhouse-client zookeeper
   clang libclang-rt-14-dev

@@ -255,7 +255,7 @@ Response Api::compute(const Route& route, const Request& request, const std::str
   try {
     Response r = (this->*route.handler)(call);
     if (!key.empty() && r.status == 200) {
-      r.shared_body = std::make_shared<const std::string>(std::move(r.body));
+      r.shared_body = std::make_shared<const SharedBody>(std::move(r.body));
       r.body.clear();
       remember(key, r);
       guard.done = true;

@@ -18,6 +18,7 @@
 #include "core/settings.hpp"
 #include "core/time.hpp"
 #include "http/background.hpp"
+#include "http/encoding.hpp"
 #include "http/form.hpp"
 #include "http/metrics.hpp"
 #include "http/names.hpp"
@@ -39,7 +40,7 @@ struct Response {
   int status = 200;
   std::string body;
   // Set instead of `body` for answers from the response cache: many requests share one large body.
-  std::shared_ptr<const std::string> shared_body;
+  std::shared_ptr<const SharedBody> shared_body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -12,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "http/api.hpp"
+#include "http/encoding.hpp"
 #include "postgres/source_schema.hpp"
 #include "wire/transport.hpp"
 
@@ -85,16 +86,19 @@ void serve(const ServeOptions& o) {
     Response out = api.handle(r);
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name, value);
-    res.set_header("Vary", "Accept");
-    if (out.shared_body) {
-      // A cached body is written straight from the shared copy instead of being copied per request.
-      auto body = out.shared_body;
-      res.set_content_provider(body->size(), out.content_type,
-                               [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                 return sink.write(body->data() + offset, length);
-                               });
+    res.set_header("Vary", "Accept, Accept-Encoding");
+    auto body = encode_body(out.shared_body, std::move(out.body), accepts_gzip(req.get_header_value("Accept-Encoding")));
+    if (body.gzipped) res.set_header("Content-Encoding", "gzip");
+    if (body.bytes->empty()) {
+      // (httplib takes a content provider of length 0 for one of unknown length, and waits for its end.)
+      res.set_content(std::string(), out.content_type);
     } else {
-      res.set_content(std::move(out.body), out.content_type);
+      // Through a content provider of known length: httplib would otherwise compress the body itself
+      // (brotli at its slowest setting for a browser) and copy it.
+      res.set_content_provider(body.bytes->size(), out.content_type,
+                               [bytes = body.bytes](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(bytes->data() + offset, length);
+                               });
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.observe(api.endpoint_of(r.path), out.status, seconds);

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -77,7 +78,10 @@ class Server:
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's log goes to a file: a pipe nobody reads would block the server once it is full
+        # (Django's runserver logs every request).
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self.log)
         wait_http(self.base + probe_path, self.proc)
 
     def stop(self):
@@ -88,6 +92,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
 
 
 def start_ypa(ypa, env, extra_env=None, prefix=()):

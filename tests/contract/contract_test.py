@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """Contract test (CTest label `contract`): `ypa serve` and the Django REST Framework reference in
 drf_reference/ answer the same requests over the same ClickHouse tables; status, JSON body and the
-auth/redirect headers must be equal, apart from the host in URLs.
+auth/redirect headers must be equal, apart from the host in URLs. The data requests are asked twice
+of `ypa serve`: as they are, and with a browser's `Accept-Encoding: gzip, deflate, br`, where answers of
+200 bytes or more must come gzipped (as Django's GZipMiddleware would send them) and decode, with
+Python's gzip module, to the reference's JSON.
 
     eval "$(ypa stack env)"; /usr/bin/python3 tests/contract/contract_test.py --ypa build/ypa
 """
 import argparse
+import gzip
 import json
 import sys
 import time
@@ -98,10 +102,34 @@ def normalise(body, base):
         return text
 
 
-def compare(label, ypa, ref, path, headers=None, method="GET"):
-    a = common.get(ypa.base, path, headers, method)
+BROWSER_ENCODINGS = "gzip, deflate, br"
+
+
+def decoded(answer):
+    """The body of a ypa answer to BROWSER_ENCODINGS, and what is wrong with its encoding."""
+    status, headers, body = answer
+    problems = []
+    if "accept-encoding" not in headers.get("vary", "").lower():
+        problems.append("Vary %r lacks Accept-Encoding" % headers.get("vary"))
+    encoding = headers.get("content-encoding")
+    if encoding == "gzip":
+        body = gzip.decompress(body)
+    elif encoding is not None:
+        problems.append("Content-Encoding %r, asked for %r" % (encoding, BROWSER_ENCODINGS))
+    if encoding != "gzip" and len(body) >= 200:
+        problems.append("%d bytes not gzipped" % len(body))
+    if encoding == "gzip" and len(body) < 200:
+        problems.append("%d bytes gzipped (under 200)" % len(body))
+    return (status, headers, body), problems
+
+
+def compare(label, ypa, ref, path, headers=None, method="GET", browser=False):
+    a = common.get(ypa.base, path, dict(headers or {}, **({"Accept-Encoding": BROWSER_ENCODINGS} if browser else {})),
+                   method)
     b = common.get(ref.base, path, headers, method)
     problems = []
+    if browser:
+        a, problems = decoded(a)
     if a[0] != b[0]:
         problems.append("status %d vs reference %d" % (a[0], b[0]))
     if a[0] == b[0] and a[0] != 301 and normalise(a[2], ypa.base) != normalise(b[2], ref.base):
@@ -134,9 +162,10 @@ def main():
 
         ok = 0
         total = 0
-        for path in requests(slug, "iphone:3"):
-            total += 1
-            ok += compare("data", ypa, ref, path, auth)
+        for browser in (False, True):
+            for path in requests(slug, "iphone:3"):
+                total += 1
+                ok += compare("data (gzip)" if browser else "data", ypa, ref, path, auth, browser=browser)
 
         # Authentication: simplejwt's own tokens, good and bad, and malformed headers.
         refresh = tokens.RefreshToken()
