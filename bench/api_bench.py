@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Load test of the chart query (`/api/overall-bars/points/?iphone=N` over 30 days) with wrk at 64
-connections: `ypa serve` (response cache on, as shipped, and off) against the Django REST Framework
-reference of tests/contract, in the same run, on 127.0.0.1 only, bounded in time.
+connections: `ypa serve` (response cache on, as shipped, and off; and with the cache on, asked as a
+browser asks, `Accept-Encoding: gzip, deflate, br`) against the Django REST Framework reference of
+tests/contract, in the same run, on 127.0.0.1 only, bounded in time.
 
     eval "$(build/ypa stack env)"; /usr/bin/python3 bench/api_bench.py --ypa build/ypa --seconds 15 --repeat 5
 
@@ -14,6 +15,7 @@ few hundred milliseconds moves the p99.
 Medians over --repeat runs of each server.
 """
 import argparse
+import gzip
 import os
 import platform
 import re
@@ -29,10 +31,14 @@ import jwt  # noqa: E402
 PATH = "/api/overall-bars/points/?iphone=3&bucket__gte=2025-04-01&bucket__lte=2025-04-30T23:45"
 
 
-def wrk(base, token, seconds, connections, prefix=()):
+BROWSER_ENCODINGS = "gzip, deflate, br"
+
+
+def wrk(base, token, seconds, connections, prefix=(), headers=()):
+    extra = [a for h in headers for a in ("-H", h)]
     r = subprocess.run(list(prefix) + ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency",
-                                       "--timeout", "10s", "-H", "Authorization: Bearer " + token, base + PATH],
-                       capture_output=True, text=True)
+                                       "--timeout", "10s", "-H", "Authorization: Bearer " + token] + extra +
+                       [base + PATH], capture_output=True, text=True)
     out = r.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -83,18 +89,29 @@ def main():
                        common.SECRET, algorithm="HS256")
     results = {}
     try:
-        for label, start in (
-                ("ypa serve (cache 1 s, default)", lambda: common.start_ypa(args.ypa, data.env, prefix=server_prefix)),
+        browser = ("Accept-Encoding: " + BROWSER_ENCODINGS,)
+        for label, start, headers in (
+                ("ypa serve (cache 1 s, default)", lambda: common.start_ypa(args.ypa, data.env, prefix=server_prefix),
+                 ()),
+                ("ypa serve (cache 1 s, a browser's Accept-Encoding: gzip)",
+                 lambda: common.start_ypa(args.ypa, data.env, prefix=server_prefix), browser),
                 ("ypa serve (cache off)",
-                 lambda: common.start_ypa(args.ypa, data.env, {"API_CACHE_MS": "0"}, prefix=server_prefix)),
-                ("Django REST Framework reference", lambda: common.start_reference(data.env, prefix=server_prefix))):
+                 lambda: common.start_ypa(args.ypa, data.env, {"API_CACHE_MS": "0"}, prefix=server_prefix), ()),
+                ("Django REST Framework reference", lambda: common.start_reference(data.env, prefix=server_prefix),
+                 ())):
             server = start()
             try:
-                status, _, body = common.get(server.base, PATH, {"Authorization": "Bearer " + token})
+                asked = dict(h.split(": ", 1) for h in headers)
+                status, answer_headers, body = common.get(server.base, PATH,
+                                                          dict(asked, Authorization="Bearer " + token))
                 assert status == 200, body[:200]
+                wire_bytes = len(body)
+                if "Accept-Encoding" in asked:
+                    assert answer_headers.get("content-encoding") == "gzip", answer_headers
+                    body = gzip.decompress(body)
                 points = body.count(b"+09:00")
-                wrk(server.base, token, 2, args.connections, client_prefix)  # warm-up
-                runs = [wrk(server.base, token, args.seconds, args.connections, client_prefix)
+                wrk(server.base, token, 2, args.connections, client_prefix, headers)  # warm-up
+                runs = [wrk(server.base, token, args.seconds, args.connections, client_prefix, headers)
                         for _ in range(args.repeat)]
                 for r in runs:
                     print("  %s: %.0f requests/s, p50 %.2f ms, p99 %.2f ms" % (label, r["rps"], r["p50"], r["p99"]),
@@ -104,6 +121,7 @@ def main():
                 results[label]["socket_errors"] = "; ".join(sorted({r["socket_errors"] for r in runs}))
                 results[label]["p99_runs"] = [r["p99"] for r in runs]
                 results[label]["points"] = points
+                results[label]["bytes"] = wire_bytes
             finally:
                 server.stop()
     finally:
@@ -114,13 +132,16 @@ def main():
         cpu, cpus, platform.platform(), args.connections, args.seconds, args.repeat,
         "server on CPU 0, wrk on CPUs 1-%d" % (cpus - 1) if pin else "not pinned", PATH,
         next(iter(results.values()))["points"]))
-    print("| server | requests/s | p50 ms | p99 ms | p99 of each run (ms) | non-2xx |")
-    print("|---|---:|---:|---:|---|---:|")
+    print("| server | body bytes | requests/s | p50 ms | p99 ms | p99 of each run (ms) | non-2xx |")
+    print("|---|---:|---:|---:|---:|---|---:|")
     for label, r in results.items():
-        print("| %s | %.0f | %.2f | %.2f | %s | %d |" % (label, r["rps"], r["p50"], r["p99"],
-                                                         ", ".join("%.1f" % v for v in r["p99_runs"]), r["non2xx"]))
+        print("| %s | %d | %.0f | %.2f | %.2f | %s | %d |" % (
+            label, r["bytes"], r["rps"], r["p50"], r["p99"], ", ".join("%.1f" % v for v in r["p99_runs"]),
+            r["non2xx"]))
     ref = results["Django REST Framework reference"]["rps"]
-    for label in ("ypa serve (cache 1 s, default)", "ypa serve (cache off)"):
+    for label in results:
+        if label.startswith("Django"):
+            continue
         print("%s: %.1fx the reference's throughput" % (label, results[label]["rps"] / ref))
     default = results["ypa serve (cache 1 s, default)"]
     ok = default["rps"] >= 20 * ref and default["p99"] < 20 and default["non2xx"] == 0
