@@ -123,10 +123,6 @@ std::vector<store::OrderTerm> order_of(const QueryParams& q, store::ApiTable tab
 
 }  // namespace
 
-std::string render_json(const nlohmann::ordered_json& value) {
-  return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
-
 Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metrics)
     : config_(std::move(config)),
       pool_(pool),

@@ -23,6 +23,7 @@
 #include "http/metrics.hpp"
 #include "http/names.hpp"
 #include "http/pool.hpp"
+#include "http/render.hpp"
 #include "http/query_string.hpp"
 #include "store/api_queries.hpp"
 
@@ -52,9 +53,6 @@ struct ApiConfig {
   std::string jwt_secret;
   int cache_ms = 1000;
 };
-
-// Compact, UTF-8 (invalid bytes replaced), NaN and infinities as null: DRF's JSONRenderer output.
-std::string render_json(const nlohmann::ordered_json& value);
 
 class Api {
  public:

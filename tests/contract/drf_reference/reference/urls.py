@@ -1,5 +1,6 @@
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.urls import path
+from rest_framework.renderers import JSONRenderer
 
 from reference import views
 
@@ -16,7 +17,8 @@ urlpatterns = [
 
 
 def not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found."}, status=404)
+    # As DRF renders its own errors (compact JSON), not as Django's JsonResponse would.
+    return HttpResponse(JSONRenderer().render({"detail": "Not found."}), content_type="application/json", status=404)
 
 
 handler404 = not_found
