@@ -43,6 +43,11 @@ class ClusterStack : public ::testing::Environment {
     if (replicas_) args.push_back("--replicas");
     auto up = run_ypa(args);
     ASSERT_EQ(up.exit_code, 0) << up.err;
+    for (int node : {1, 2}) {
+      auto answer = query(node, "SELECT 1");
+      ASSERT_EQ(answer.exit_code, 0) << "server " << node << " does not answer after `ypa stack up`: " << answer.err
+                                     << server_logs();
+    }
     ::unsetenv("DATABASE_URL");
     ::setenv("PGHOST", "127.0.0.1", 1);
     ::setenv("PGPORT", std::to_string(pg_port_).c_str(), 1);
@@ -55,15 +60,9 @@ class ClusterStack : public ::testing::Environment {
   }
 
   void TearDown() override {
-    // After a failure, show what the servers said before their folder goes away.
-    const auto* unit = ::testing::UnitTest::GetInstance();
-    if (unit->failed_test_count() > 0 || unit->ad_hoc_test_result().Failed()) {
-      for (const char* log : {"clickhouse/log/error.log", "clickhouse/log/stdout.log", "ch2/log/error.log",
-                              "ch2/log/stdout.log", "zookeeper/zookeeper.log"}) {
-        auto tail = run_command({"tail", "-n", "15", (dir_ / log).string()});
-        std::fprintf(stderr, "--- %s\n%s", log, tail.out.c_str());
-      }
-    }
+    // After a failure (a test's or a suite set-up's), show what the servers said before their folder
+    // goes away.
+    if (::testing::UnitTest::GetInstance()->Failed()) std::fprintf(stderr, "%s", server_logs().c_str());
     auto down = run_ypa({"stack", "down", "--dir", dir_.string()});
     EXPECT_EQ(down.exit_code, 0) << down.err;
     std::filesystem::remove_all(dir_);
@@ -95,6 +94,16 @@ class ClusterStack : public ::testing::Environment {
     if (replicas_) args.push_back("--replicas");
     auto up = run_ypa(args);
     ASSERT_EQ(up.exit_code, 0) << up.err;
+  }
+
+  // The last lines of every server's logs, for a failure message.
+  std::string server_logs() const {
+    std::string out;
+    for (const char* log : {"clickhouse/log/error.log", "clickhouse/log/stdout.log", "ch2/clickhouse/log/error.log",
+                            "ch2/clickhouse/log/stdout.log", "zookeeper/zookeeper.log"}) {
+      out += std::string("\n--- ") + log + "\n" + run_command({"tail", "-n", "15", (dir_ / log).string()}).out;
+    }
+    return out;
   }
 
   // clickhouse-client against one server (not through ypa).
