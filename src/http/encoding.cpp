@@ -19,7 +19,8 @@ std::string_view trim(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   }
   return true;
 }
@@ -31,7 +32,8 @@ double weight(std::string_view params) {
     auto semicolon = params.find(';');
     std::string_view param = trim(params.substr(0, semicolon));
     params = semicolon == std::string_view::npos ? std::string_view{} : params.substr(semicolon + 1);
-    if (param.size() < 2 || std::tolower(static_cast<unsigned char>(param[0])) != 'q' || param[1] != '=') continue;
+    if (param.size() < 2 || std::tolower(static_cast<unsigned char>(param[0])) != 'q' || param[1] != '=')
+      continue;
     std::string value(trim(param.substr(2)));
     char* end = nullptr;
     double q = std::strtod(value.c_str(), &end);
@@ -48,7 +50,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     auto comma = accept_encoding.find(',');
     std::string_view element = accept_encoding.substr(0, comma);
-    accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
     auto semicolon = element.find(';');
     std::string_view coding = trim(element.substr(0, semicolon));
     double q = semicolon == std::string_view::npos ? 1.0 : weight(element.substr(semicolon + 1));

@@ -133,8 +133,8 @@ void append_python_float(std::string& out, double v) {
     const int magnitude = std::abs(exponent);
     if (magnitude < 10) out += '0';
     char exp_buf[8];
-    out.append(exp_buf, static_cast<std::size_t>(std::to_chars(exp_buf, exp_buf + sizeof exp_buf, magnitude).ptr -
-                                                  exp_buf));
+    out.append(exp_buf, static_cast<std::size_t>(
+                            std::to_chars(exp_buf, exp_buf + sizeof exp_buf, magnitude).ptr - exp_buf));
   } else if (exponent < 0) {  // 0.0167
     out += "0.";
     out.append(static_cast<std::size_t>(-exponent - 1), '0');

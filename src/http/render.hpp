@@ -5,9 +5,8 @@
 // 2963.7813684548328 where Python writes 2963.781368454833.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace ypa::http {
 

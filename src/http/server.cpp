@@ -87,7 +87,8 @@ void serve(const ServeOptions& o) {
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name, value);
     res.set_header("Vary", "Accept, Accept-Encoding");
-    auto body = encode_body(out.shared_body, std::move(out.body), accepts_gzip(req.get_header_value("Accept-Encoding")));
+    const bool gzip_ok = accepts_gzip(req.get_header_value("Accept-Encoding"));
+    auto body = encode_body(out.shared_body, std::move(out.body), gzip_ok);
     if (body.gzipped) res.set_header("Content-Encoding", "gzip");
     if (body.bytes->empty()) {
       // (httplib takes a content provider of length 0 for one of unknown length, and waits for its end.)

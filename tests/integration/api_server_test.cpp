@@ -1,10 +1,10 @@
 // `ypa serve`'s listening socket and connections, seen from the client's side of TCP: a listen backlog
 // that takes a crowd of clients connecting at once, no second server on a port in use, and no small
 // answer held back by Nagle's algorithm. Needs no database: /healthz answers without one.
-#include <gtest/gtest.h>
-#include <httplib.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>

@@ -4,6 +4,7 @@
 #include "http/render.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -13,7 +14,6 @@
 #include <limits>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace ypa::http {
@@ -69,10 +69,30 @@ std::string drf_render(const std::vector<double>& doubles, const std::vector<std
 }
 
 std::vector<double> doubles_to_check() {
-  std::vector<double> v{0.0,     -0.0,    1.0,     -1.0,    0.1,      0.5,      85000.0,  2963.781368454833,
-                        1e-4,    9.99e-5, 1e-5,    1.5e-7,  1e15,     1e16,     9999999999999998.0, 1.2345e16,
-                        1e22,    1e100,   1e-300,  5e-324,  std::numeric_limits<double>::max(),
-                        std::numeric_limits<double>::min(), 123456789012345680.0, 0.016739902531124128};
+  std::vector<double> v{0.0,
+                        -0.0,
+                        1.0,
+                        -1.0,
+                        0.1,
+                        0.5,
+                        85000.0,
+                        2963.781368454833,
+                        1e-4,
+                        9.99e-5,
+                        1e-5,
+                        1.5e-7,
+                        1e15,
+                        1e16,
+                        9999999999999998.0,
+                        1.2345e16,
+                        1e22,
+                        1e100,
+                        1e-300,
+                        5e-324,
+                        std::numeric_limits<double>::max(),
+                        std::numeric_limits<double>::min(),
+                        123456789012345680.0,
+                        0.016739902531124128};
   std::mt19937_64 rng(11);
   // Any finite double: random bits.
   for (int i = 0; i < 3000; ++i) {
@@ -101,10 +121,14 @@ TEST(RenderJsonTest, DoublesAreTheBytesDrfWrites) {
 }
 
 TEST(RenderJsonTest, StringsAreTheBytesDrfWrites) {
-  std::vector<std::string> strings{"", "plain", "quote \" and backslash \\", "slash / stays",
+  std::vector<std::string> strings{"",
+                                   "plain",
+                                   "quote \" and backslash \\",
+                                   "slash / stays",
                                    "tab\tnewline\nreturn\rbell\x07 unit\x1f del\x7f",
                                    "\xE3\x82\xA2\xE3\x83\x83\xE3\x83\x97\xE3\x83\xAB 256GB",  // katakana
-                                   "emoji \xF0\x9F\x93\xB1", "line\xE2\x80\xA8sep\xE2\x80\xA9para"};
+                                   "emoji \xF0\x9F\x93\xB1",
+                                   "line\xE2\x80\xA8sep\xE2\x80\xA9para"};
   Json array = Json::array();
   for (const auto& s : strings) array.push_back(s);
   EXPECT_EQ(render_json(array), drf_render({}, strings));
@@ -117,8 +141,9 @@ TEST(RenderJsonTest, NestedObjectsKeepTheirKeyOrderAndNonFiniteIsNull) {
   v["nan"] = std::nan("");
   v["inf"] = -std::numeric_limits<double>::infinity();
   v["o"] = Json::object({{"k", "v"}});
-  EXPECT_EQ(render_json(v), R"({"z":1,"a":[true,false,null,-7,18446744073709551615,2.5],"nan":null,"inf":null,)"
-                            R"("o":{"k":"v"}})");
+  EXPECT_EQ(render_json(v),
+            R"({"z":1,"a":[true,false,null,-7,18446744073709551615,2.5],"nan":null,"inf":null,)"
+            R"("o":{"k":"v"}})");
 }
 
 }  // namespace
