@@ -14,10 +14,11 @@ void add_serve_command(CLI::App& app) {
       "Endpoints: /api/overall-bars/, /api/cohort-bars/, /api/features/ (each with points/),\n"
       "/api/purchasing-time-analyses/ (and compact/), /api/runs/, /api/schema/, /healthz, /readyz, /metrics.\n"
       "Environment: API_JWT_SECRET (the Django SECRET_KEY), API_LISTEN, CLICKHOUSE_*, PG* or DATABASE_URL,\n"
-      "API_THREADS, API_POOL_SIZE, API_CACHE_MS, API_NAMES_TTL_S (docs/api.md).\n\n"
+      "API_THREADS, API_POOL_SIZE, API_CACHE_MS, API_NAMES_TTL_S (docs/api.md).\n"
+      "Answers are gzipped for clients that accept gzip (browsers; curl --compressed).\n\n"
       "Example:\n"
       "  API_JWT_SECRET=... ypa serve --listen 0.0.0.0:8000\n"
-      "  curl -H \"Authorization: Bearer $TOKEN\" 'http://127.0.0.1:8000/api/overall-bars/?iphone=1&limit=2'");
+      "  curl --compressed -H \"Authorization: Bearer $TOKEN\" 'http://127.0.0.1:8000/api/overall-bars/?iphone=1&limit=2'");
   auto listen = std::make_shared<std::string>();
   auto no_auth = std::make_shared<bool>(false);
   cmd->add_option("--listen", *listen, "Address to listen on, host:port (env API_LISTEN, default 127.0.0.1:8000)")
