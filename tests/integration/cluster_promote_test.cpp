@@ -41,16 +41,7 @@ TEST_F(ClusterPromoteTest, ConcurrentReaderSeesEachShardsMonthWhollyOldOrNewNeve
                          kStack->port(node)),
               "0\n");
   }
-  auto seen = read_live_while(
-      [&] {
-        for (int i = 0; i < 2; ++i) {
-          auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
-          EXPECT_EQ(a.exit_code, 0) << a.err;
-          auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
-          EXPECT_EQ(b.exit_code, 0) << b.err;
-        }
-      },
-      kShardOfRow);
+  auto seen = read_live_while_promoting(2, kShardOfRow);
   EXPECT_TRUE(seen.problems.empty()) << fmt::format("{}", fmt::join(seen.problems, "\n"));
   EXPECT_GT(seen.reads, 20);
   // Not a failure: how often the reader caught a month between the two shards' swaps.

@@ -66,6 +66,20 @@ class PromoteScenarioTest : public RunsTest {
                       ".price_aligned WHERE run_id = '" + run + "' ORDER BY m FORMAT TSV");
   }
 
+  // read_live_while `rounds` of promoting bf to live and old back to live, each promote succeeding.
+  LiveReads read_live_while_promoting(int rounds, const std::string& group) {
+    return read_live_while(
+        [&] {
+          for (int i = 0; i < rounds; ++i) {
+            auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+            EXPECT_EQ(a.exit_code, 0) << a.err;
+            auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+            EXPECT_EQ(b.exit_code, 0) << b.err;
+          }
+        },
+        group);
+  }
+
   // A second connection counts live's price_aligned rows per month and `group` (an expression of the
   // row, e.g. the shard it lives on) until `promotes` returns. Each (month, group) must be wholly the
   // old or wholly the new data (price_aligned only: features_wide follows the same path), and one that

@@ -50,16 +50,7 @@ TEST_F(PromoteRunTest, UnknownSourceOrSameRunIsRefused) {
 // it sees is wholly the old or wholly the new data, never empty, never both.
 TEST_F(PromoteRunTest, ConcurrentReaderNeverSeesAMonthEmptyOrMixed) {
   fill_scenario();
-  auto seen = read_live_while(
-      [&] {
-        for (int i = 0; i < 3; ++i) {
-          auto a = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
-          EXPECT_EQ(a.exit_code, 0) << a.err;
-          auto b = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
-          EXPECT_EQ(b.exit_code, 0) << b.err;
-        }
-      },
-      "0");
+  auto seen = read_live_while_promoting(3, "0");
   EXPECT_TRUE(seen.problems.empty()) << fmt::format("{}", fmt::join(seen.problems, "\n"));
   EXPECT_GT(seen.reads, 20);
   EXPECT_EQ(fingerprint("live"), old_);
