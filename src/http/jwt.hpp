@@ -2,11 +2,11 @@
 // user table, like its JWTStatelessUserAuthentication: same checks, same order, same 401 bodies.
 #pragma once
 
+#include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/time.hpp"
 
@@ -14,6 +14,10 @@ namespace ypa::http {
 
 // The challenge simplejwt's authenticator sends with every 401.
 inline constexpr std::string_view kWwwAuthenticate = "Bearer realm=\"api\"";
+
+// The shortest API_JWT_SECRET `ypa serve` starts with: an HMAC key must be at least as long as the hash
+// (RFC 7518 §3.2: 256 bits for HS256); PyJWT 2.10 and later warn below it.
+inline constexpr std::size_t kMinSecretBytes = 32;
 
 struct AuthOutcome {
   enum class Kind { kAnonymous, kAuthenticated, kRejected };
@@ -24,14 +28,20 @@ struct AuthOutcome {
 
 // `authorization`: the Authorization header, nullopt when absent. No header or another scheme is
 // anonymous (DRF then answers "credentials were not provided"); a Bearer header is either a valid
-// access token or rejected with simplejwt's body. `now` is Unix seconds.
+// access token or rejected with simplejwt's body. `now` is Unix seconds. Never throws on what the
+// client sent: a token that would make simplejwt fail with a server error is rejected like an invalid one.
 AuthOutcome authenticate_bearer(std::optional<std::string_view> authorization, std::string_view secret,
                                 EpochSeconds now);
 
 // Mints a token the way simplejwt does (for tests and examples): payload as given, HS256.
 std::string sign_hs256(const nlohmann::ordered_json& payload, std::string_view secret);
+// The same from JSON texts as written (tests build huge numbers and repeated keys with it).
+std::string sign_hs256_text(std::string_view header_json, std::string_view payload_json,
+                            std::string_view secret);
 
-// base64url without padding, and its inverse (nullopt for characters outside the alphabet).
+// base64url without padding (RFC 7515 §2), and its strict inverse: nullopt for any character outside the
+// alphabet ('=' included), a length of 4n+1, or unused low bits that are not zero, so that each byte
+// string has exactly one accepted spelling.
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 

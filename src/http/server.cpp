@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "http/api.hpp"
 #include "http/encoding.hpp"
+#include "http/jwt.hpp"
 #include "postgres/source_schema.hpp"
 #include "wire/transport.hpp"
 
@@ -38,6 +39,12 @@ void serve(const ServeOptions& o) {
   if (o.auth && o.api.jwt_secret.empty()) {
     throw InputError("API_JWT_SECRET: not set; it must hold the Django SECRET_KEY that signs the access tokens "
                      "(or use --no-auth on a loopback address)");
+  }
+  // A short HMAC key can be found by trying keys offline against any one token.
+  if (o.auth && o.api.jwt_secret.size() < kMinSecretBytes) {
+    throw InputError(fmt::format("API_JWT_SECRET: {} bytes is too short; HS256 needs a key of at least {} bytes "
+                                 "(RFC 7518 section 3.2), such as Django's 50-character SECRET_KEY",
+                                 o.api.jwt_secret.size(), kMinSecretBytes));
   }
   auto client_options = clickhouse::ClientOptions::from_settings(o.clickhouse);
   client_options.connect_timeout = std::chrono::milliseconds(o.api.connect_timeout_ms);

@@ -13,7 +13,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "drf_reference")
-SECRET = "contract-secret-" + uuid.uuid4().hex[:8]
+# 48 bytes: `ypa serve` refuses an API_JWT_SECRET shorter than 32 (docs/api.md, Authentication).
+SECRET = "contract-secret-" + uuid.uuid4().hex
 
 
 def free_port():
