@@ -10,8 +10,9 @@ What a reader has, the test has, and nothing more:
   demo data of README command 1 is never touched. That folder's first `ypa stack up` fixes its ports to
   25482 and 29800; README command 1, which runs first, then starts the servers and loads the demo data
   there as it does for a reader.
-- blocks continue one shell session: what a block exports is set in the next (plain shell variables are
-  not carried, so a block that needs one sets it itself); each block runs with `bash -euo pipefail`.
+- blocks continue one shell session: a block starts with the environment the block before it left
+  (`export -p`; plain shell variables are not carried, so a block that needs one sets it itself), in the
+  repository root, under `bash -euo pipefail`.
 - a block marked "runnable in the background; ready when URL answers" keeps running (ypa serve) until the
   last block of its page has run, once URL has answered 200.
 
@@ -39,6 +40,7 @@ BLOCK_TIMEOUT_S = 600
 READY_TIMEOUT_S = 120
 KEPT_VARIABLES = ("HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TERM", "TMPDIR", "CI")
 OUTPUT_TAIL = 40  # lines of a passing block's output shown
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def clean_environment(prefix, stack_dir):
@@ -101,7 +103,6 @@ class Runner:
         with open(self.env_file, "w") as f:
             for name, value in sorted(env.items()):
                 f.write(f"export {name}={shlex.quote(value)}\n")
-        self.base_env = env
         self.background = []  # (block, Popen, log path)
         self.count = 0
 
@@ -121,7 +122,7 @@ class Runner:
             return self._start_background(block, argv, offset, trap_file, log_path)
         started = time.monotonic()
         with open(log_path, "w") as log:
-            p = subprocess.Popen(argv, cwd=ROOT, env=self.base_env, stdout=log, stderr=subprocess.STDOUT,
+            p = subprocess.Popen(argv, cwd=ROOT, env={}, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
             try:
                 returncode = p.wait(timeout=BLOCK_TIMEOUT_S)
@@ -141,7 +142,7 @@ class Runner:
 
     def _start_background(self, block, argv, offset, trap_file, log_path):
         log = open(log_path, "w")
-        p = subprocess.Popen(argv, cwd=ROOT, env=self.base_env, stdout=log, stderr=subprocess.STDOUT,
+        p = subprocess.Popen(argv, cwd=ROOT, env={}, stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
         self.background.append((block, p, log_path))
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -152,7 +153,7 @@ class Runner:
                 return failure_text(block, offset, trap_file, p.returncode) + " before " + block.ready_url + \
                     " answered"
             try:
-                with urllib.request.urlopen(block.ready_url, timeout=5) as answer:
+                with NO_PROXY.open(block.ready_url, timeout=5) as answer:
                     if answer.status == 200:
                         print(f"    running in the background; {block.ready_url} answered 200", flush=True)
                         return None
@@ -224,6 +225,9 @@ def main():
         print(f"ypa stack up --pg-port {PG_PORT} --ch-port {CH_PORT} in {stack_dir} failed:\n{first.stderr}")
         return 1
 
+    def stop(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
     runner = Runner(work, env)
     failure = None
     ran = skipped = 0
