@@ -156,6 +156,15 @@ MALFORMED = [
     ("YPA_COMPARE_SLICE_CELLS", "many", ["compare_runs", "--base", "a", "--target", "b"]),
 ]
 
+# Well-formed values that the checks above must let through (the run then fails on the missing servers).
+WELL_FORMED = [
+    ("PGPORT", "1,2", RUN),  # libpq's list, one port per host
+    ("PIPELINE_DEVICE", "cuda:0", RUN),
+    ("DATABASE_URL", "postgresql://127.0.0.1:1/ypa", RUN),
+    ("DATABASE_URL", "host=127.0.0.1 port=1 dbname=ypa", RUN),
+    ("PIPELINE_TZ", "Europe/Berlin", ["list_runs"]),
+]
+
 
 def check_malformed_variables(ypa):
     # No servers: a variable that is not checked up front shows as a refused connection that does not name it.
@@ -172,6 +181,12 @@ def check_malformed_variables(ypa):
             problems.append(f"{what}: exit {p.returncode}, expected 2 (stderr: {err!r})")
         elif len(err.splitlines()) != 1 or name not in err:
             problems.append(f"{what}: the error does not name {name} on one line: {err!r}")
+    for name, value, args in WELL_FORMED:
+        env = dict(base, **{name: value})
+        p = subprocess.run([ypa] + args, env=env, capture_output=True, text=True, timeout=60)
+        if name in p.stderr:
+            problems.append(f"{name}={value} ypa {' '.join(args)}: a well-formed value is refused: "
+                            f"{p.stderr.strip()!r}")
     return problems
 
 
