@@ -2,16 +2,28 @@
 # README command 1: install what is missing, build, start the embedded stack, create the schemas, load
 # a demo dataset (7 days, 24 shops x 160 iPhones), compute run 'demo' and print a summary. A second run
 # changes nothing.
+#
+# scripts/quickstart.sh --env prints, and changes nothing, the lines that point a shell at that stack
+# (`eval "$(scripts/quickstart.sh --env)"`): its folder is not always ./.ypa/stack (see scripts/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+export YPA_STACK_DIR=${YPA_STACK_DIR:-$(stack_dir stack)}
+
+if [ "${1:-}" = "--env" ]; then
+  printf 'export YPA_STACK_DIR=%q\n' "$YPA_STACK_DIR"
+  [ -x build/ypa ] || { echo "scripts/quickstart.sh --env: no build/ypa yet; run scripts/quickstart.sh first" >&2; exit 2; }
+  exec build/ypa stack env
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/quickstart.sh [--env]" >&2
+  exit 2
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "packages";           scripts/install-deps.sh
 step "build";              scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -40 /tmp/ypa-build.log; exit 1; }
 echo "built build/ypa (log: /tmp/ypa-build.log)"
-. scripts/lib.sh
-export YPA_STACK_DIR=${YPA_STACK_DIR:-$(stack_dir stack)}
 step "local stack";        build/ypa stack up
 eval "$(build/ypa stack env)"
 step "schemas";            build/ypa init --source-schema && build/ypa init
@@ -49,8 +61,7 @@ clickhouse-client --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_PORT" --query "
   ORDER BY bucket DESC, scope LIMIT 4 FORMAT PrettyCompactNoEscapes"
 cat <<EOF2
 
-Ready. Use the stack from your shell with:
-  export YPA_STACK_DIR=$YPA_STACK_DIR
-  eval "\$(build/ypa stack env)"
-Then e.g.: build/ypa --help, build/ypa stack status, build/ypa stack down
+Ready. The stack is in $YPA_STACK_DIR. Point your shell at it with:
+  eval "\$(scripts/quickstart.sh --env)"
+Then e.g.: build/ypa --help, build/ypa list_runs, build/ypa stack status, build/ypa stack down
 EOF2

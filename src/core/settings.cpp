@@ -35,6 +35,24 @@ ClickHouseSettings ClickHouseSettings::from_env() {
 PostgresSettings PostgresSettings::from_env() {
   PostgresSettings s;
   s.conninfo = env::get_or("DATABASE_URL", "");
+  // libpq would refuse these too, but its message names a connection option ("port"), not the variable
+  // the user set. The value of DATABASE_URL is not repeated: it may hold a password.
+  if (!s.conninfo.empty() && !s.conninfo.starts_with("postgresql://") &&
+      !s.conninfo.starts_with("postgres://") && s.conninfo.find('=') == std::string::npos) {
+    throw InputError(
+        "DATABASE_URL: expected a postgresql:// URL or libpq settings such as 'host=db dbname=ypa'");
+  }
+  if (auto ports = env::get("PGPORT")) {
+    // A comma-separated list, one port per host of PGHOST; an empty item means the default port.
+    std::string_view rest = *ports;
+    while (true) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      if (!item.empty()) env::parse_int(item, "PGPORT", 1, 65535);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
   return s;
 }
 
@@ -60,9 +78,20 @@ PipelineSettings PipelineSettings::from_env() {
 }
 
 void PipelineSettings::validate() const {
-  TimeZone zone(time_zone);  // throws InputError for an unknown zone
+  try {
+    TimeZone zone(time_zone);
+  } catch (const InputError&) {
+    throw InputError(
+        fmt::format("PIPELINE_TZ='{}': not a zone of the system's tz database (e.g. Asia/Tokyo)", time_zone));
+  }
   if (1440 % interval_min != 0) {
     throw InputError(fmt::format("PIPELINE_INTERVAL_MIN={}: must divide a day (1440 minutes)", interval_min));
+  }
+  // The flag --device is checked where it is parsed; this names the variable when the value came from it.
+  bool cuda_n = device.starts_with("cuda:") && device.size() > 5 &&
+                device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (device != "cpu" && device != "auto" && !cuda_n) {
+    throw InputError(fmt::format("PIPELINE_DEVICE='{}': expected cpu, auto or cuda:N", device));
   }
   for (int w : window_min) {
     if (w % interval_min != 0) {

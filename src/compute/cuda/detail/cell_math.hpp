@@ -90,7 +90,7 @@ YPA_HD CellStats aggregate_cell(const double* row, int n_shops, double band, con
     for (int p = 0; p < n_profiles; ++p) profile_out[p * profile_stride] = quiet_nan();
     return s;
   }
-  // Outlier filter (SPEC §4.2): mean band around the mean of all, keep all when none would be kept.
+  // Outlier filter (SPEC §4, step 2): mean band around the mean of all, keep all when none would be kept.
   std::uint64_t present = 0, kept = 0;
   YPA_UNROLL
   for (int k = 0; k < N; ++k) present |= is_missing(v[k]) ? 0 : (std::uint64_t{1} << k);
