@@ -51,8 +51,10 @@ class ResponseCache {
     return {entry.value, refresh};
   }
 
-  // Stores (or replaces) the answer for `key`, fresh from `now`. When the cache is full, answers past
-  // their stale limit are dropped, and all of them when that is not enough.
+  // Stores (or replaces) the answer for `key`, fresh from `now`. When the cache is full, the entry
+  // used least recently makes room: a chart that clients keep asking for stays, however many other
+  // keys pass through (a crawler walking every page, a client adding a random parameter). Clearing
+  // the whole cache instead would send every client of every chart to ClickHouse at once.
   void put(std::string_view key, Value value, Clock::time_point now = Clock::now()) {
     std::lock_guard lock(mutex_);
     const auto expires = now + lifetime_;
@@ -66,11 +68,8 @@ class ResponseCache {
       return;
     }
     if (entries_.size() >= capacity_) {
-      std::erase_if(entries_, [&](const Entry& e) { return e.stale_until < now && index_.erase(e.key) > 0; });
-      if (entries_.size() >= capacity_) {
-        index_.clear();
-        entries_.clear();
-      }
+      index_.erase(entries_.back().key);
+      entries_.pop_back();
     }
     entries_.push_front(Entry{std::string(key), expires, expires + max_stale_, false, std::move(value)});
     index_.emplace(entries_.front().key, entries_.begin());
