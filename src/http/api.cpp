@@ -193,7 +193,7 @@ Response Api::dispatch(const Route& route, const Request& request) {
   }
   std::string key;
   if (route.cacheable && config_.cache_ms > 0) {
-    key = request.host + "\n" + request.path + "?" + request.raw_query;
+    key = request.origin + "\n" + request.path + "?" + request.raw_query;
     auto hit = cache_.find(key);
     if (hit.value) {
       metrics_.cache(true);
@@ -237,7 +237,7 @@ Response Api::compute_once(const Route& route, const Request& request, const std
 }
 
 Response Api::compute(const Route& route, const Request& request, const std::string& key) {
-  Call call{request, QueryParams::parse(request.raw_query), "http://" + request.host + request.path,
+  Call call{request, QueryParams::parse(request.raw_query), request.origin + request.path,
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count()};
   // Whatever happens below, a refresh this request took on is released.

@@ -34,7 +34,9 @@ struct Request {
   std::string method = "GET";
   std::string path;       // decoded, without the query
   std::string raw_query;  // as sent, without '?'
-  std::string host;       // the Host header (or the listen address)
+  // Where pagination links point and what the cache keys answers by: "http://" and the request's Host
+  // header, already checked against the allowed hosts (or the listen address), or API_BASE_URL.
+  std::string origin;
   std::optional<std::string> authorization;
 };
 
@@ -70,7 +72,7 @@ class Api {
   struct Call {
     const Request& request;
     QueryParams params;
-    std::string base_url;  // http://host/path, for pagination links
+    std::string base_url;  // origin and path, for pagination links
     EpochSeconds now;
   };
   using Handler = Response (Api::*)(const Call&);
