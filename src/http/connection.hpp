@@ -21,7 +21,7 @@ struct ConnectionLimits {
   // ... and only this long while accepted connections wait for a thread.
   std::chrono::milliseconds keep_alive_when_busy{200};
   // Requests on one connection; the last answer says `Connection: close`.
-  std::size_t max_requests = 1000;
+  std::size_t max_requests = 100;
   // From its first byte, a request's line, headers and body must arrive within this (else 408).
   std::chrono::milliseconds read_timeout{10000};
   // An answer that makes no progress for this long is abandoned and the connection closed.

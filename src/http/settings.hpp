@@ -28,7 +28,7 @@ struct ApiSettings {
   // reverse proxy; empty: "http://" and the request's Host header.
   std::string base_url;
   int keep_alive_s = 5;        // API_KEEP_ALIVE_S: longest wait for a connection's next request
-  int keep_alive_max = 1000;   // API_KEEP_ALIVE_MAX: requests per connection
+  int keep_alive_max = 100;    // API_KEEP_ALIVE_MAX: requests per connection
   int read_timeout_s = 10;     // API_READ_TIMEOUT_S: longest a request may take to arrive, from its first byte
 
   // Reads the variables above; InputError naming the first malformed one.

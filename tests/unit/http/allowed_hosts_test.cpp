@@ -155,7 +155,7 @@ TEST_F(ServeSettingsTest, DefaultsAndValues) {
   EXPECT_FALSE(defaults.allowed_hosts);
   EXPECT_EQ(defaults.base_url, "");
   EXPECT_EQ(defaults.keep_alive_s, 5);
-  EXPECT_EQ(defaults.keep_alive_max, 1000);
+  EXPECT_EQ(defaults.keep_alive_max, 100);
   EXPECT_EQ(defaults.read_timeout_s, 10);
 
   ::setenv("API_ALLOWED_HOSTS", "prices.example.com", 1);
