@@ -129,7 +129,8 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       names_(names),
       metrics_(metrics),
       zone_(config_.pipeline.time_zone),
-      feature_names_(store::feature_names(config_.pipeline.window_min)) {
+      feature_names_(store::feature_names(config_.pipeline.window_min)),
+      cache_(kMaxCacheEntries, std::chrono::milliseconds(config_.cache_ms), kMaxStale) {
   routes_ = {
       {"/api/overall-bars/", {&Api::overall_bars, true, true}},
       {"/api/overall-bars/points/", {&Api::overall_points, true, true}},
@@ -192,15 +193,15 @@ Response Api::dispatch(const Route& route, const Request& request) {
   }
   std::string key;
   if (route.cacheable && config_.cache_ms > 0) {
-    key = request.host + "\n" + request.path + "?" + request.raw_query;
-    auto hit = cached(key);
-    if (hit.response) {
+    key = request.origin + "\n" + request.path + "?" + request.raw_query;
+    auto hit = cache_.find(key);
+    if (hit.value) {
       metrics_.cache(true);
       if (hit.refresh) {
         // Answer now with the previous answer; the refresh queries ClickHouse on the worker thread.
         refresher_.post([this, route, request, key] { compute(route, request, key); });
       }
-      return std::move(*hit.response);
+      return std::move(*hit.value);
     }
     metrics_.cache(false);
     return compute_once(route, request, key);
@@ -211,7 +212,7 @@ Response Api::dispatch(const Route& route, const Request& request) {
 Response Api::compute_once(const Route& route, const Request& request, const std::string& key) {
   std::promise<Response> answer;
   {
-    std::unique_lock lock(cache_mutex_);
+    std::unique_lock lock(computing_mutex_);
     if (auto it = computing_.find(key); it != computing_.end()) {
       std::shared_future<Response> pending = it->second;
       lock.unlock();
@@ -220,7 +221,7 @@ Response Api::compute_once(const Route& route, const Request& request, const std
     computing_.emplace(key, answer.get_future().share());
   }
   auto done = [&] {
-    std::lock_guard lock(cache_mutex_);
+    std::lock_guard lock(computing_mutex_);
     computing_.erase(key);
   };
   try {
@@ -236,7 +237,7 @@ Response Api::compute_once(const Route& route, const Request& request, const std
 }
 
 Response Api::compute(const Route& route, const Request& request, const std::string& key) {
-  Call call{request, QueryParams::parse(request.raw_query), "http://" + request.host + request.path,
+  Call call{request, QueryParams::parse(request.raw_query), request.origin + request.path,
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count()};
   // Whatever happens below, a refresh this request took on is released.
@@ -245,7 +246,7 @@ Response Api::compute(const Route& route, const Request& request, const std::str
     const std::string& key;
     bool done = false;
     ~RefreshGuard() {
-      if (!done && !key.empty()) api->forget_refresh(key);
+      if (!done && !key.empty()) api->cache_.release_refresh(key);
     }
   } guard{this, key};
   try {
@@ -253,7 +254,7 @@ Response Api::compute(const Route& route, const Request& request, const std::str
     if (!key.empty() && r.status == 200) {
       r.shared_body = std::make_shared<const SharedBody>(std::move(r.body));
       r.body.clear();
-      remember(key, r);
+      cache_.put(key, r);
       guard.done = true;
     }
     return r;
@@ -269,40 +270,6 @@ Response Api::compute(const Route& route, const Request& request, const std::str
     spdlog::error("{} {}: {}", request.method, request.path, e.what());
     return json_response(500, Json{{"error", "Server Error (500)"}});
   }
-}
-
-Api::CacheLookup Api::cached(const std::string& key) {
-  std::lock_guard lock(cache_mutex_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return {};
-  auto now = std::chrono::steady_clock::now();
-  CacheEntry& entry = it->second;
-  if (now <= entry.expires) return {entry.response, false};
-  if (now > entry.stale_until) {
-    cache_.erase(it);
-    return {};
-  }
-  // Expired: every request keeps getting the previous answer while one refresh runs in the
-  // background, so an expiry never sends the waiting clients to ClickHouse, nor makes one of them wait.
-  bool refresh = !entry.refreshing;
-  entry.refreshing = true;
-  return {entry.response, refresh};
-}
-
-void Api::remember(const std::string& key, const Response& response) {
-  std::lock_guard lock(cache_mutex_);
-  auto now = std::chrono::steady_clock::now();
-  if (cache_.size() >= kMaxCacheEntries) {
-    std::erase_if(cache_, [&](const auto& entry) { return entry.second.stale_until < now; });
-    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  }
-  auto lifetime = std::chrono::milliseconds(config_.cache_ms);
-  cache_[key] = CacheEntry{now + lifetime, now + lifetime + kMaxStale, false, response};
-}
-
-void Api::forget_refresh(const std::string& key) {
-  std::lock_guard lock(cache_mutex_);
-  if (auto it = cache_.find(key); it != cache_.end()) it->second.refreshing = false;
 }
 
 Api::BarPage Api::load_bars(const Call& c, const store::BarQuery& q) {

@@ -25,6 +25,7 @@
 #include "http/pool.hpp"
 #include "http/render.hpp"
 #include "http/query_string.hpp"
+#include "http/response_cache.hpp"
 #include "store/api_queries.hpp"
 
 namespace ypa::http {
@@ -33,7 +34,9 @@ struct Request {
   std::string method = "GET";
   std::string path;       // decoded, without the query
   std::string raw_query;  // as sent, without '?'
-  std::string host;       // the Host header (or the listen address)
+  // Where pagination links point and what the cache keys answers by: "http://" and the request's Host
+  // header, already checked against the allowed hosts (or the listen address), or API_BASE_URL.
+  std::string origin;
   std::optional<std::string> authorization;
 };
 
@@ -69,7 +72,7 @@ class Api {
   struct Call {
     const Request& request;
     QueryParams params;
-    std::string base_url;  // http://host/path, for pagination links
+    std::string base_url;  // origin and path, for pagination links
     EpochSeconds now;
   };
   using Handler = Response (Api::*)(const Call&);
@@ -117,19 +120,10 @@ class Api {
   Response metrics(const Call& c);
   Response schema_doc(const Call& c);
 
-  // What the cache holds for a key: a fresh answer; or a stale one, with `refresh` set for the one
-  // request that is to have it refreshed in the background; or nothing, when the caller computes it.
-  struct CacheLookup {
-    std::optional<Response> response;
-    bool refresh = false;
-  };
-  CacheLookup cached(const std::string& key);
   // The answer for a cacheable request the cache does not hold: one of the requests that miss at the
   // same time computes it, the others wait for that answer instead of each querying ClickHouse (a
   // cold chart opened by many clients at once costs one query, not one per client).
   Response compute_once(const Route& route, const Request& request, const std::string& key);
-  void remember(const std::string& key, const Response& response);
-  void forget_refresh(const std::string& key);
 
   ApiConfig config_;
   ClickHousePool& pool_;
@@ -140,15 +134,11 @@ class Api {
   std::map<std::string, Route, std::less<>> routes_;
   nlohmann::ordered_json schema_;
 
-  struct CacheEntry {
-    std::chrono::steady_clock::time_point expires;     // fresh until then
-    std::chrono::steady_clock::time_point stale_until;  // served while one request refreshes it
-    bool refreshing = false;
-    Response response;
-  };
-  std::mutex cache_mutex_;
-  std::map<std::string, CacheEntry, std::less<>> cache_;
-  std::map<std::string, std::shared_future<Response>, std::less<>> computing_;  // under cache_mutex_
+  // Answers of cacheable routes by host, path and query: served stale while one request refreshes
+  // them in the background (a hit with `refresh` set posts that refresh).
+  ResponseCache<Response> cache_;
+  std::mutex computing_mutex_;
+  std::map<std::string, std::shared_future<Response>, std::less<>> computing_;  // under computing_mutex_
   // Refreshes expired answers, so that once a chart is cached no request waits for ClickHouse. Last
   // member: destroyed first, while what its tasks use still exists.
   BackgroundWorker refresher_;

@@ -3,15 +3,26 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <fmt/ranges.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <limits>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/errors.hpp"
+#include "http/allowed_hosts.hpp"
 #include "http/api.hpp"
+#include "http/connection.hpp"
 #include "http/encoding.hpp"
 #include "http/jwt.hpp"
 #include "postgres/source_schema.hpp"
@@ -21,6 +32,70 @@ namespace ypa::http {
 namespace {
 
 constexpr int kListenBacklog = 1024;
+// Django REST framework's handler for a 400 raised outside a view (rest_framework.exceptions.bad_request),
+// which is what Django answers a DisallowedHost with in a DRF project; written compactly, as the API's
+// other answers.
+constexpr const char* kBadRequest = R"js({"error":"Bad Request (400)"})js";
+
+ConnectionLimits connection_limits(const ApiSettings& s) {
+  ConnectionLimits limits;
+  limits.keep_alive = std::chrono::seconds(s.keep_alive_s);
+  limits.max_requests = static_cast<std::size_t>(s.keep_alive_max);
+  limits.read_timeout = std::chrono::seconds(s.read_timeout_s);
+  return limits;
+}
+
+// The machine's own addresses (every interface's) and its host name: what clients name a server that
+// listens on every address (0.0.0.0 or ::).
+std::vector<std::string> machine_names() {
+  std::vector<std::string> names;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) == 0) {
+    for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr) continue;
+      const int family = i->ifa_addr->sa_family;
+      if (family != AF_INET && family != AF_INET6) continue;
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* address = family == AF_INET
+                                ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)
+                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+      if (::inet_ntop(family, address, text, sizeof text) != nullptr) names.emplace_back(text);
+    }
+    ::freeifaddrs(list);
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) names.emplace_back(host);
+  return names;
+}
+
+AllowedHosts default_allowed_hosts(const ApiSettings& s) {
+  std::vector<std::string> others;
+  if (host_pattern_of(s.host).empty()) others = machine_names();  // a wildcard listen address
+  if (auto base = s.base_url_host(); !base.empty()) others.push_back(base);
+  return AllowedHosts::defaults(s.host, others);
+}
+
+// One log line per second at most for refused Host headers: a scanner sends many.
+class HostRefusalLog {
+ public:
+  void note(const std::string& host) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_.load();
+    ++count_;
+    if (now - last < std::chrono::nanoseconds(std::chrono::seconds(1)).count()) return;
+    if (!last_.compare_exchange_strong(last, now)) return;
+    std::string shown = host.substr(0, 100);
+    for (char& c : shown) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    }
+    spdlog::warn("Host \"{}\" is not an allowed host (API_ALLOWED_HOSTS): answered 400 ({} refused so far)", shown,
+                 count_.load());
+  }
+
+ private:
+  std::atomic<std::int64_t> last_{std::numeric_limits<std::int64_t>::min() / 2};
+  std::atomic<std::uint64_t> count_{0};
+};
 
 std::atomic<httplib::Server*> g_server{nullptr};
 
@@ -57,14 +132,7 @@ void serve(const ServeOptions& o) {
   Api api(ApiConfig{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms}, pool, &names,
           metrics);
 
-  httplib::Server server;
-  const int threads = o.api.threads;
-  // httplib takes ownership of the queue it gets from this factory (its interface needs a raw pointer).
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  server.set_keep_alive_max_count(100000);
-  server.set_keep_alive_timeout(5);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
+  LimitedServer server(connection_limits(o.api), static_cast<std::size_t>(o.api.threads));
   server.set_payload_max_length(64 * 1024);
   // Debian's cpp-httplib is a compiled library: its CPPHTTPLIB_* defaults (Nagle on, a listen backlog of 5,
   // SO_REUSEPORT) were fixed when it was built, so they are set here at run time instead.
@@ -81,14 +149,29 @@ void serve(const ServeOptions& o) {
     listen_fd = fd;
   });
   const std::string listen_host = o.api.listen();
+  const AllowedHosts allowed_hosts = o.api.allowed_hosts ? *o.api.allowed_hosts : default_allowed_hosts(o.api);
+  HostRefusalLog refusals;
   auto handler = [&](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
+    // The Host header goes into pagination links and the cache key: a host that is not ours (or two
+    // Host headers) is refused first, as Django refuses it (DisallowedHost -> 400).
+    if (req.has_header("Host") &&
+        (req.get_header_value_count("Host") != 1 || !allowed_hosts.allows(req.get_header_value("Host")))) {
+      refusals.note(req.get_header_value("Host"));
+      res.status = 400;
+      res.set_content(kBadRequest, "application/json");
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics.observe(api.endpoint_of(req.path), 400, seconds);
+      return;
+    }
     Request r;
     r.method = req.method;
     r.path = req.path;
     auto q = req.target.find('?');
     r.raw_query = q == std::string::npos ? "" : req.target.substr(q + 1);
-    r.host = req.has_header("Host") ? req.get_header_value("Host") : listen_host;
+    // An HTTP/1.0 client may send no Host: it reached the listen address.
+    const std::string host = req.has_header("Host") ? req.get_header_value("Host") : listen_host;
+    r.origin = o.api.base_url.empty() ? "http://" + host : o.api.base_url;
     if (req.has_header("Authorization")) r.authorization = req.get_header_value("Authorization");
     Response out = api.handle(r);
     res.status = out.status;
@@ -135,6 +218,9 @@ void serve(const ServeOptions& o) {
   std::printf("ypa serve: listening on http://%s (ClickHouse %s:%u/%s, auth %s)\n", o.api.listen().c_str(),
               o.clickhouse.host.c_str(), static_cast<unsigned>(o.clickhouse.port), o.clickhouse.database.c_str(),
               o.auth ? "on" : "off");
+  const std::string hosts = fmt::format("{}", fmt::join(allowed_hosts.patterns(), ", "));
+  std::printf("ypa serve: answering Host %s (%s)\n", hosts.c_str(),
+              o.api.allowed_hosts ? "API_ALLOWED_HOSTS" : "the default; set API_ALLOWED_HOSTS for other names");
   std::fflush(stdout);
   server.listen_after_bind();
   g_server.store(nullptr);

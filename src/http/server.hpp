@@ -1,5 +1,6 @@
-// `ypa serve`: the HTTP server around Api (cpp-httplib with a thread pool sized for many keep-alive
-// clients), request logging and metrics, and a clean stop on SIGINT/SIGTERM.
+// `ypa serve`: the HTTP server around Api (cpp-httplib with a fixed thread pool and the connection
+// limits of connection.hpp), the Host header checked against the allowed hosts, request logging and
+// metrics, and a clean stop on SIGINT/SIGTERM.
 #pragma once
 
 #include <memory>
@@ -19,8 +20,8 @@ struct ServeOptions {
 };
 
 // Validates the options (InputError: auth off on a non-loopback address, auth on without a secret),
-// binds (UnavailableError when the address is taken), prints one line with the address and serves
-// until SIGINT or SIGTERM.
+// binds (UnavailableError when the address is taken), prints the address and the allowed hosts and
+// serves until SIGINT or SIGTERM.
 void serve(const ServeOptions& options);
 
 }  // namespace ypa::http

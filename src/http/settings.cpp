@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/env.hpp"
 #include "core/errors.hpp"
 
@@ -19,6 +21,11 @@ ApiSettings ApiSettings::from_env() {
   s.query_timeout_ms = static_cast<int>(env::get_int("API_CH_QUERY_TIMEOUT_MS", s.query_timeout_ms, 10, 3600000));
   s.cache_ms = static_cast<int>(env::get_int("API_CACHE_MS", s.cache_ms, 0, 3600000));
   s.names_ttl_s = static_cast<int>(env::get_int("API_NAMES_TTL_S", s.names_ttl_s, 1, 86400));
+  if (auto hosts = env::get("API_ALLOWED_HOSTS")) s.set_allowed_hosts(*hosts, "API_ALLOWED_HOSTS");
+  if (auto base = env::get("API_BASE_URL")) s.set_base_url(*base, "API_BASE_URL");
+  s.keep_alive_s = static_cast<int>(env::get_int("API_KEEP_ALIVE_S", s.keep_alive_s, 1, 3600));
+  s.keep_alive_max = static_cast<int>(env::get_int("API_KEEP_ALIVE_MAX", s.keep_alive_max, 1, 1000000));
+  s.read_timeout_s = static_cast<int>(env::get_int("API_READ_TIMEOUT_S", s.read_timeout_s, 1, 3600));
   return s;
 }
 
@@ -41,6 +48,53 @@ void ApiSettings::set_listen(std::string_view listen, std::string_view what) {
 
 std::string ApiSettings::listen() const {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+void ApiSettings::set_allowed_hosts(std::string_view list, std::string_view what) {
+  allowed_hosts = AllowedHosts::parse(list, what);
+}
+
+namespace {
+
+// "https://example.com:8443/prefix" -> {scheme, authority, path}; nullopt when it is not that shape.
+struct UrlParts {
+  std::string_view scheme, authority, path;
+};
+std::optional<UrlParts> split_url(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  UrlParts p;
+  p.scheme = url.substr(0, sep);
+  std::string_view rest = url.substr(sep + 3);
+  auto slash = rest.find('/');
+  p.authority = rest.substr(0, slash);
+  p.path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  return p;
+}
+
+}  // namespace
+
+void ApiSettings::set_base_url(std::string_view url, std::string_view what) {
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  auto parts = split_url(url);
+  const bool path_ok = parts && parts->path.find_first_of("?#\\") == std::string_view::npos &&
+                       std::all_of(parts->path.begin(), parts->path.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+  if (!parts || (parts->scheme != "http" && parts->scheme != "https") || !split_host(parts->authority) ||
+      !path_ok) {
+    throw InputError(fmt::format("{}: {} is not a base URL such as https://prices.example.com or "
+                                 "https://example.com/ypa (scheme http or https, a host, an optional path; "
+                                 "no query)",
+                                 what, url));
+  }
+  base_url = std::string(url);
+}
+
+std::string ApiSettings::base_url_host() const {
+  auto parts = split_url(base_url);
+  if (!parts) return {};
+  auto named = split_host(parts->authority);
+  return named ? named->domain : std::string();
 }
 
 }  // namespace ypa::http

@@ -1,0 +1,108 @@
+// The API's response cache: answers kept for a lifetime, then served stale for a while longer while one
+// request has them refreshed, and bounded in entries. A template so that its policy can be tested
+// with plain strings; the API keeps Responses in it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace ypa::http {
+
+template <typename Value>
+class ResponseCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // What the cache holds for a key: a fresh answer; or a stale one, with `refresh` set for the one
+  // caller that is to have it refreshed; or nothing, when the caller computes it.
+  struct Lookup {
+    std::optional<Value> value;
+    bool refresh = false;
+  };
+
+  // `lifetime`: fresh for this long after it is stored; `max_stale`: served this much longer while
+  // one refresh runs; `capacity`: entries at most (at least 1).
+  ResponseCache(std::size_t capacity, std::chrono::milliseconds lifetime, std::chrono::milliseconds max_stale)
+      : capacity_(capacity < 1 ? 1 : capacity), lifetime_(lifetime), max_stale_(max_stale) {}
+
+  Lookup find(std::string_view key, Clock::time_point now = Clock::now()) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return {};
+    Entry& entry = *it->second;
+    if (now > entry.stale_until) {
+      entries_.erase(it->second);
+      index_.erase(it);
+      return {};
+    }
+    entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
+    if (now <= entry.expires) return {entry.value, false};
+    // Expired: every caller keeps getting the previous answer while one refresh runs, so an expiry
+    // never sends the waiting clients to the source, nor makes one of them wait.
+    bool refresh = !entry.refreshing;
+    entry.refreshing = true;
+    return {entry.value, refresh};
+  }
+
+  // Stores (or replaces) the answer for `key`, fresh from `now`. When the cache is full, the entry
+  // used least recently makes room: a chart that clients keep asking for stays, however many other
+  // keys pass through (a crawler walking every page, a client adding a random parameter). Clearing
+  // the whole cache instead would send every client of every chart to ClickHouse at once.
+  void put(std::string_view key, Value value, Clock::time_point now = Clock::now()) {
+    std::lock_guard lock(mutex_);
+    const auto expires = now + lifetime_;
+    if (auto it = index_.find(key); it != index_.end()) {
+      Entry& entry = *it->second;  // its key stays: the index points into it
+      entry.expires = expires;
+      entry.stale_until = expires + max_stale_;
+      entry.refreshing = false;
+      entry.value = std::move(value);
+      entries_.splice(entries_.begin(), entries_, it->second);
+      return;
+    }
+    if (entries_.size() >= capacity_) {
+      index_.erase(entries_.back().key);
+      entries_.pop_back();
+    }
+    entries_.push_front(Entry{std::string(key), expires, expires + max_stale_, false, std::move(value)});
+    index_.emplace(entries_.front().key, entries_.begin());
+  }
+
+  // The refresh that `find` handed out for `key` failed: a later request may try again.
+  void release_refresh(std::string_view key) {
+    std::lock_guard lock(mutex_);
+    if (auto it = index_.find(key); it != index_.end()) it->second->refreshing = false;
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    Clock::time_point expires;      // fresh until then
+    Clock::time_point stale_until;  // served while one request refreshes it
+    bool refreshing = false;
+    Value value;
+  };
+  using Entries = std::list<Entry>;
+
+  const std::size_t capacity_;
+  const std::chrono::milliseconds lifetime_;
+  const std::chrono::milliseconds max_stale_;
+  mutable std::mutex mutex_;
+  Entries entries_;  // most recently used first
+  // Keyed by views of the entries' own keys (list nodes do not move).
+  std::unordered_map<std::string_view, typename Entries::iterator> index_;
+};
+
+}  // namespace ypa::http
