@@ -58,9 +58,10 @@ class ApiServerTest : public ::testing::Test {
 };
 
 // The kernel completes a client's handshake only while the listening socket's accept queue has room;
-// past the backlog it drops the SYN and the client waits a second or more to send it again. With the
-// server frozen (nothing accepted), the handshakes that complete within half a second are the queue's
-// capacity. httplib's built-in backlog is 5.
+// past the backlog it drops the SYN, and the client's resent SYNs are dropped too while the queue stays
+// full. With the server frozen (nothing accepted), the handshakes that ever complete are the queue's
+// capacity: the test waits until all have, or for 10 s, which a too-small backlog (httplib's built-in
+// 5) never reaches and a loaded machine does not need.
 TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
   constexpr int kClients = 100;
   ASSERT_EQ(::kill(server_, SIGSTOP), 0);
@@ -77,7 +78,7 @@ TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
     clients.push_back(pollfd{fd, POLLOUT, 0});
   }
   int connected = 0;
-  auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  auto deadline = Clock::now() + std::chrono::seconds(10);
   while (connected < kClients && Clock::now() < deadline) {
     connected = 0;
     ::poll(clients.data(), clients.size(), 50);
@@ -137,22 +138,24 @@ TEST_F(ApiServerTest, RestartsOnItsPortRightAfterServingClients) {
 }
 
 // httplib sends the headers and the body separately. With Nagle's algorithm on, the body waits for the
-// client to acknowledge the headers, and a client that delays its ACK (Linux: 40 ms) makes every small
-// answer on a kept-alive connection take that long. Without it, one answer on loopback takes well under
-// a millisecond; the bound, half the delayed ACK, leaves a loaded machine a wide margin.
+// client to acknowledge the headers, and a client that delays its ACK (Linux: at least 40 ms) makes
+// every small answer on a kept-alive connection take that long, once the connection's first few
+// segments (acknowledged at once) are past. Without it, one answer on loopback takes well under a
+// millisecond. So the fastest of the later answers tells them apart: at least 40 ms for every one of
+// them with Nagle on, which no load on the machine can make faster; under half that without, which
+// needs only one of 60 answers not to be delayed by the load.
 TEST_F(ApiServerTest, SmallAnswersOnAKeptAliveConnectionDoNotWaitForDelayedAcks) {
   httplib::Client client("127.0.0.1", kApiPort);
   client.set_keep_alive(true);
   std::vector<double> ms;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 80; ++i) {
     auto start = Clock::now();
     auto res = client.Get("/healthz");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  EXPECT_LT(ms[ms.size() / 2], 20.0) << "median milliseconds per answer";
+  EXPECT_LT(*std::min_element(ms.begin() + 20, ms.end()), 20.0) << "fastest of the later answers, in ms";
 }
 
 }  // namespace
