@@ -42,6 +42,12 @@ class ApiServerTest : public ::testing::Test {
     httplib::Client client("127.0.0.1", kApiPort);
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
+      int status = 0;
+      // Another server on the fixed port (another checkout's test run) would answer in its place.
+      if (::waitpid(server_, &status, WNOHANG) == server_) {
+        server_ = -1;
+        FAIL() << "ypa serve exited: port " << kApiPort << " in use?";
+      }
       if (auto res = client.Get("/healthz"); res && res->status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -57,11 +63,12 @@ class ApiServerTest : public ::testing::Test {
   int server_ = -1;
 };
 
-// The kernel completes a client's handshake only while the listening socket's accept queue has room;
-// past the backlog it drops the SYN, and the client's resent SYNs are dropped too while the queue stays
-// full. With the server frozen (nothing accepted), the handshakes that ever complete are the queue's
-// capacity: the test waits until all have, or for 10 s, which a too-small backlog (httplib's built-in
-// 5) never reaches and a loaded machine does not need.
+// The kernel completes a client's handshake at once only while the listening socket's accept queue has
+// room; past the backlog it drops the SYN and the client sends it again a second later. With the server
+// frozen (nothing accepted), the handshakes that complete within half a second are the queue's
+// capacity. httplib's built-in backlog is 5. The kernel answers SYNs in microseconds whatever the load
+// on the machine; the test counts at least once however late it runs, and a late count can only find
+// more handshakes complete, never fewer.
 TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
   constexpr int kClients = 100;
   ASSERT_EQ(::kill(server_, SIGSTOP), 0);
@@ -78,8 +85,8 @@ TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
     clients.push_back(pollfd{fd, POLLOUT, 0});
   }
   int connected = 0;
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (connected < kClients && Clock::now() < deadline) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  do {
     connected = 0;
     ::poll(clients.data(), clients.size(), 50);
     for (auto& c : clients) {
@@ -88,7 +95,7 @@ TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
       ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &size);
       if ((c.revents & POLLOUT) && error == 0) ++connected;
     }
-  }
+  } while (connected < kClients && Clock::now() < deadline);
   for (auto& c : clients) ::close(c.fd);
   ASSERT_EQ(::kill(server_, SIGCONT), 0);
   EXPECT_EQ(connected, kClients) << "handshakes completed while nothing was accepted";
