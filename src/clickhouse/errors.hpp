@@ -28,6 +28,16 @@ class ServerError : public Error {
   std::string message_;
 };
 
+// Whether a server exception says "not now" rather than "never": the server is overloaded, out of
+// memory, timed out, lost its network or replicas, or is read-only for a while, so the same query may
+// succeed later (the API answers 503). Every other code (syntax error, unknown table or column, type
+// mismatch...) means the query itself is wrong and asking again cannot help (the API answers 500).
+// The codes are listed by name in errors.cpp.
+bool is_transient(std::int32_t code);
+inline bool is_transient(const ServerError& e) {
+  return is_transient(e.code());
+}
+
 // The caller asked for something this client refuses to send: a block that does not match the
 // server's sample block, a type it cannot encode, settings the server's revision cannot carry.
 // Thrown before anything is written to the connection.

@@ -31,6 +31,13 @@ Response json_response(int status, const Json& body) {
   return Response{status, render_json(body), nullptr, "application/json", {}};
 }
 
+// The first line of a server message, at most 300 bytes: enough to name the table or column at fault.
+std::string first_line(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  if (line.size() > 300) line = line.substr(0, 300) + "...";
+  return line;
+}
+
 Response detail(int status, std::string_view message) { return json_response(status, Json{{"detail", message}}); }
 
 Json number_or_null(const std::optional<double>& v) {
@@ -259,9 +266,19 @@ Response Api::compute(const Route& route, const Request& request, const std::str
     }
     return r;
   } catch (const clickhouse::ServerError& e) {
-    metrics_.clickhouse_error("server");
-    spdlog::warn("{} {}: ClickHouse: {}", request.method, request.path, e.what());
-    return detail(503, kUnavailable);
+    if (clickhouse::is_transient(e)) {
+      // Overloaded, out of memory, timed out, lost its network: the same request may succeed later.
+      metrics_.clickhouse_error("transient");
+      spdlog::warn("{} {}: ClickHouse: {}", request.method, request.path, e.what());
+      return detail(503, kUnavailable);
+    }
+    // The server refused the query itself (syntax, unknown table or column): a bug or a schema that
+    // does not match, which asking again cannot fix. Logged without the request's query string, which
+    // may carry whatever a client sent.
+    metrics_.clickhouse_error("query");
+    spdlog::error("{} {}: ClickHouse refused the query: {} code {}: {}", request.method, request.path,
+                  e.name(), e.code(), first_line(e.message()));
+    return json_response(500, Json{{"error", "Server Error (500)"}});
   } catch (const UnavailableError& e) {
     metrics_.clickhouse_error("unavailable");
     spdlog::warn("{} {}: {}", request.method, request.path, e.what());

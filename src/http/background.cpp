@@ -1,5 +1,9 @@
 #include "http/background.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
 namespace ypa::http {
 
 BackgroundWorker::BackgroundWorker() : thread_([this] { run(); }) {}
@@ -37,10 +41,14 @@ void BackgroundWorker::run() {
     tasks_.pop_front();
     busy_ = true;
     lock.unlock();
+    // A task reports its own failures (see post()); what still escapes is logged, and the worker goes on
+    // with the next one.
     try {
       task();
+    } catch (const std::exception& e) {
+      spdlog::error("background task failed: {}", e.what());
     } catch (...) {
-      // The task's own business (see post()); the worker goes on with the next one.
+      spdlog::error("background task failed with an exception that is not a std::exception");
     }
     lock.lock();
     busy_ = false;

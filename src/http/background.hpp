@@ -17,8 +17,8 @@ class BackgroundWorker {
   BackgroundWorker(const BackgroundWorker&) = delete;
   BackgroundWorker& operator=(const BackgroundWorker&) = delete;
 
-  // Queues `task`; it runs after the tasks posted before it. A task that throws is dropped silently,
-  // so it must report its own failures.
+  // Queues `task`; it runs after the tasks posted before it. A task should report its own failures;
+  // an exception that escapes it is logged (as an error) and the next task runs.
   void post(std::function<void()> task);
   // Returns once every task posted before the call has run (for tests).
   void drain();

@@ -47,7 +47,7 @@ std::string Metrics::render(const PoolStats& pool) const {
   }
   out += "# HELP ypa_clickhouse_errors_total Failed ClickHouse operations by kind.\n";
   out += "# TYPE ypa_clickhouse_errors_total counter\n";
-  for (const char* kind : {"unavailable", "server"}) {
+  for (const char* kind : {"unavailable", "transient", "query"}) {
     auto it = clickhouse_errors_.find(kind);
     out += fmt::format("ypa_clickhouse_errors_total{{kind=\"{}\"}} {}\n", kind,
                        it == clickhouse_errors_.end() ? 0 : it->second);

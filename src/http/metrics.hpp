@@ -20,7 +20,9 @@ class Metrics {
                                                       0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
 
   void observe(const std::string& endpoint, int status, double seconds);
-  // kind: "unavailable" (connection, timeout) or "server" (an exception from ClickHouse).
+  // kind: "unavailable" (no connection, or no answer in time), "transient" (the server's exception
+  // says try again: load, memory, timeouts; answered 503) or "query" (the server refused the query
+  // itself: syntax, unknown table or column; answered 500).
   void clickhouse_error(const std::string& kind);
   void cache(bool hit);
   std::string render(const PoolStats& pool) const;

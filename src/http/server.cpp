@@ -202,10 +202,20 @@ void serve(const ServeOptions& o) {
     server.Delete(pattern, handler);
     server.Options(pattern, handler);
   }
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(R"js({"error":"Server Error (500)"})js", "application/json");
-  });
+  server.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+        // Api::handle answers its own failures; what reaches here is a bug, logged without the query string.
+        try {
+          if (error) std::rethrow_exception(error);
+          spdlog::error("{} {}: unhandled error", req.method, req.path);
+        } catch (const std::exception& e) {
+          spdlog::error("{} {}: unhandled error: {}", req.method, req.path, e.what());
+        } catch (...) {
+          spdlog::error("{} {}: unhandled error that is not a std::exception", req.method, req.path);
+        }
+        res.status = 500;
+        res.set_content(R"js({"error":"Server Error (500)"})js", "application/json");
+      });
 
   if (!server.bind_to_port(o.api.host, o.api.port)) {
     throw UnavailableError(fmt::format("--listen: cannot listen on {} (address in use or not local)", o.api.listen()));

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Contract test (CTest label `contract`): `ypa serve` and the Django REST Framework reference in
 drf_reference/ answer the same requests over the same ClickHouse tables; status, body (byte for byte)
-and the auth/redirect headers must be equal, apart from the host in URLs. The data requests are asked twice
+and the auth/redirect headers must be equal, apart from the host in URLs. Any 5xx from `ypa serve` fails,
+503 included, whatever the reference answers: ClickHouse is up, so it is a bug, not an outage. The data requests are asked twice
 of `ypa serve`: as they are, and with a browser's `Accept-Encoding: gzip, deflate, br`, where answers of
 200 bytes or more must come gzipped (as Django's GZipMiddleware would send them) and decode, with
 Python's gzip module, to the reference's JSON.
@@ -134,6 +135,8 @@ def compare(label, ypa, ref, path, headers=None, method="GET", browser=False):
     problems = []
     if browser:
         a, problems = decoded(a)
+    if a[0] >= 500:
+        problems.append("server error %d while ClickHouse is up" % a[0])
     if a[0] != b[0]:
         problems.append("status %d vs reference %d" % (a[0], b[0]))
     if a[0] == b[0] and a[0] != 301 and normalise(a[2], ypa.base) != normalise(b[2], ref.base):

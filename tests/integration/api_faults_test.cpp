@@ -1,10 +1,14 @@
-// `ypa serve` while ClickHouse goes away and comes back: 503 {"detail": ...} within two seconds, never
-// a hang or a crash, liveness unaffected, and recovery without a restart. Runs on its own stack (own
-// folder and ports) because it stops that stack's ClickHouse.
+// `ypa serve` while its servers fail: ClickHouse stopped or frozen gives 503 {"detail": ...}, never a
+// hang or a crash, liveness unaffected, and recovery without a restart; ClickHouse refusing a query
+// (a table or column missing) gives 500 and a log line; PostgreSQL frozen leaves the aligned prices
+// answering from the names already loaded. Runs on its own stack (own folder and ports) because it
+// stops and freezes that stack's servers.
+//
+// No assertion here depends on how fast a loaded machine is: a request that hangs shows as no answer
+// within the client's read timeout (status 0), and waits are for conditions, with generous deadlines.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +17,15 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
+#include "clickhouse/client.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/source_schema.hpp"
 #include "support/run_command.hpp"
-
 
 namespace ypa::testing {
 namespace {
@@ -53,6 +60,7 @@ class ApiFaultsTest : public ::testing::Test {
   void SetUp() override { start_server(); }
   void TearDown() override {
     stop_server();
+    if (HasFailure()) std::cerr << "--- ypa serve's log:\n" << server_log() << "---\n";
     restart_clickhouse();
   }
 
@@ -62,11 +70,19 @@ class ApiFaultsTest : public ::testing::Test {
     args.push_back(dir_.string());
     return run_ypa(args);
   }
-  // `cache_ms`: the server's API_CACHE_MS (0: every request queries ClickHouse).
-  static std::vector<std::string> env(int cache_ms = 0) {
-    return {"PGHOST=127.0.0.1", std::string("PGPORT=") + kPgPort, "PGUSER=ypa", "PGDATABASE=ypa",
-            "CLICKHOUSE_HOST=127.0.0.1", std::string("CLICKHOUSE_PORT=") + kChPort, "CLICKHOUSE_DB=apifaults",
-            "API_CACHE_MS=" + std::to_string(cache_ms), "API_CH_QUERY_TIMEOUT_MS=1000", "DATABASE_URL="};
+  // `cache_ms`: the server's API_CACHE_MS (0: every request queries ClickHouse); `query_timeout_ms`: its
+  // API_CH_QUERY_TIMEOUT_MS, how long a query waits for a frozen ClickHouse.
+  static std::vector<std::string> env(int cache_ms = 0, int query_timeout_ms = 1000) {
+    return {"PGHOST=127.0.0.1",
+            std::string("PGPORT=") + kPgPort,
+            "PGUSER=ypa",
+            "PGDATABASE=ypa",
+            "CLICKHOUSE_HOST=127.0.0.1",
+            std::string("CLICKHOUSE_PORT=") + kChPort,
+            "CLICKHOUSE_DB=apifaults",
+            "API_CACHE_MS=" + std::to_string(cache_ms),
+            "API_CH_QUERY_TIMEOUT_MS=" + std::to_string(query_timeout_ms),
+            "DATABASE_URL="};
   }
 
   void stop_server() {
@@ -78,22 +94,34 @@ class ApiFaultsTest : public ::testing::Test {
     EXPECT_TRUE(WIFEXITED(status)) << "the server did not stop cleanly on SIGTERM";
   }
 
-  void start_server(int cache_ms = 0) {
+  // `extra_env` is added to env(cache_ms, query_timeout_ms). The server's log goes to server_log().
+  void start_server(int cache_ms = 0, int query_timeout_ms = 1000, std::vector<std::string> extra_env = {}) {
     std::vector<std::string> args{ypa_binary(), "serve", "--no-auth", "--listen",
                                   "127.0.0.1:" + std::to_string(kApiPort)};
     // The private stack's variables replace inherited ones (the suite may run under another stack's env).
-    std::vector<std::string> envs = environment_with(env(cache_ms));
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&server_, argv[0], nullptr, nullptr, argv.data(), envp.data()), 0);
-    for (int i = 0; i < 100; ++i) {
+    std::vector<std::string> envs = env(cache_ms, query_timeout_ms);
+    envs.insert(envs.end(), extra_env.begin(), extra_env.end());
+    fs::remove(log_path());
+    server_ = spawn_background(args, envs, log_path().string());
+    ASSERT_GT(server_, 0);
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      int status = 0;
+      // Another server on the fixed port (another checkout's test run) would answer in its place.
+      if (::waitpid(server_, &status, WNOHANG) == server_) {
+        server_ = -1;
+        FAIL() << "ypa serve exited: port " << kApiPort << " in use?";
+      }
       if (get("/healthz").status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     FAIL() << "ypa serve did not start";
+  }
+
+  static fs::path log_path() { return dir_ / "serve.log"; }
+  static std::string server_log() {
+    std::ifstream in(log_path());
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
   struct Reply {
@@ -101,10 +129,11 @@ class ApiFaultsTest : public ::testing::Test {
     std::string body;
     double seconds = 0;
   };
-  static Reply get(const std::string& path) {
+  // A request still unanswered after `read_timeout_s` counts as a hang: status 0.
+  static Reply get(const std::string& path, int read_timeout_s = 10) {
     httplib::Client client("127.0.0.1", kApiPort);
     client.set_connection_timeout(5);
-    client.set_read_timeout(10);
+    client.set_read_timeout(read_timeout_s);
     auto start = Clock::now();
     auto res = client.Get(path.c_str());
     Reply r;
@@ -114,6 +143,14 @@ class ApiFaultsTest : public ::testing::Test {
       r.body = res->body;
     }
     return r;
+  }
+
+  // The stack's PostgreSQL postmaster, which leads the process group of all PostgreSQL's processes.
+  static pid_t postgres_pid() {
+    std::ifstream in(dir_ / "postgres/data/postmaster.pid");
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
   }
 
   static pid_t clickhouse_pid() {
@@ -159,11 +196,21 @@ fs::path ApiFaultsTest::dir_;
 
 const char* kChart = "/api/overall-bars/points/?iphone=1";
 
-// Sends SIGCONT to a process stopped with SIGSTOP when the scope ends, whatever happens in it.
+// Sends SIGCONT to a process (or, negative, a process group) stopped with SIGSTOP when the scope ends,
+// whatever happens in it.
 struct Thaw {
   pid_t pid;
   ~Thaw() { ::kill(pid, SIGCONT); }
 };
+
+// Statements for the stack's ClickHouse, as an operator would type them in clickhouse-client.
+void clickhouse_execute(const std::string& sql) {
+  clickhouse::ClientOptions o;
+  o.host = "127.0.0.1";
+  o.port = static_cast<std::uint16_t>(std::stoi(kChPort));
+  o.database = "apifaults";
+  clickhouse::Client(o).execute(sql);
+}
 
 // The value of one sample line of /metrics, e.g. `ypa_response_cache_total{result="miss"}`; -1 if absent.
 long metric(const std::string& text, const std::string& sample) {
@@ -179,23 +226,19 @@ TEST_F(ApiFaultsTest, ClickHouseStoppedGives503ThenRecovers) {
   EXPECT_EQ(get("/readyz").status, 200);
 
   stop_clickhouse();
-  // Pooled connections are now dead and new ones are refused: every request says so quickly.
+  // Pooled connections are now dead and new ones are refused: every request says so, without hanging
+  // (a hang would show as status 0 after get()'s read timeout).
   for (const char* path : {kChart, "/api/features/?limit=3", "/api/cohort-bars/", "/api/runs/"}) {
     auto r = get(path);
     EXPECT_EQ(r.status, 503) << path << " " << r.body;
-    EXPECT_LT(r.seconds, 2.0) << path;
     auto body = nlohmann::json::parse(r.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << r.body;
     EXPECT_TRUE(body.contains("detail")) << r.body;
   }
-  // Many clients at once: none waits behind another.
+  // Many clients at once: every one gets its answer.
   std::vector<std::future<Reply>> replies;
   for (int i = 0; i < 16; ++i) replies.push_back(std::async(std::launch::async, [] { return get(kChart); }));
-  for (auto& f : replies) {
-    auto r = f.get();
-    EXPECT_EQ(r.status, 503);
-    EXPECT_LT(r.seconds, 2.0);
-  }
+  for (auto& f : replies) EXPECT_EQ(f.get().status, 503);
   EXPECT_EQ(get("/readyz").status, 503);
   EXPECT_EQ(get("/healthz").status, 200);
   EXPECT_NE(get("/metrics").body.find("ypa_clickhouse_errors_total{kind=\"unavailable\"}"), std::string::npos);
@@ -226,29 +269,41 @@ TEST_F(ApiFaultsTest, ClickHouseStoppedMidLoadNeverCrashes) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Each phase lasts until the clients have seen it: answers, then 503s, then answers again.
+  auto wait_for = [](const std::atomic<int>& counter, int above) {
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (counter.load() <= above && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return counter.load() > above;
+  };
+  bool answered = wait_for(ok, 0);
   stop_clickhouse();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  bool refused = wait_for(unavailable, 0);
   auto up = restart_clickhouse();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  bool recovered = up.exit_code == 0 && wait_for(ok, ok.load());
   stop = true;
   for (auto& t : clients) t.join();
   EXPECT_EQ(up.exit_code, 0) << up.err;
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_GT(ok.load(), 0);
-  EXPECT_GT(unavailable.load(), 0);
+  EXPECT_TRUE(answered) << "no 200 before ClickHouse stopped";
+  EXPECT_TRUE(refused) << "no 503 while ClickHouse was stopped";
+  EXPECT_TRUE(recovered) << "no 200 after ClickHouse came back";
   EXPECT_EQ(get(kChart).status, 200);
   int status = 0;
   EXPECT_EQ(::waitpid(server_, &status, WNOHANG), 0) << "the server exited";
 }
 
 // With the response cache on, an expired answer goes out at once while one refresh runs in the
-// background. ClickHouse is frozen (SIGSTOP), so the refresh hangs until the 1 s query timeout and
+// background. ClickHouse is frozen (SIGSTOP), so the refresh hangs until the 5 s query timeout and
 // fails; meanwhile, and until the answer is 10 s past its lifetime, the chart answers at once with the
-// last good body; then 503 (after the timeout); and 200 again once ClickHouse runs.
+// last good body; then 503 (after the timeout); and 200 again once ClickHouse runs. A request that
+// waited for the refresh would take the whole query timeout; one answered from the cache takes
+// milliseconds, so the bound of half the query timeout leaves a loaded machine seconds to spare.
 TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBackground) {
+  constexpr int kQueryTimeoutMs = 5000;
+  constexpr double kWaitedForRefresh = kQueryTimeoutMs / 2000.0;
   stop_server();
-  start_server(/*cache_ms=*/300);
+  start_server(/*cache_ms=*/300, kQueryTimeoutMs);
   auto first = get(kChart);
   ASSERT_EQ(first.status, 200) << first.body;
   pid_t clickhouse = clickhouse_pid();
@@ -262,7 +317,7 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
     auto r = get(kChart);
     EXPECT_EQ(r.status, 200) << "request " << i << ": " << r.body;
     EXPECT_EQ(r.body, first.body) << "request " << i;
-    EXPECT_LT(r.seconds, 0.5) << "request " << i << " waited for the refresh";
+    EXPECT_LT(r.seconds, kWaitedForRefresh) << "request " << i << " waited for the refresh";
   }
   Reply r;
   do {
@@ -270,9 +325,9 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
     r = get(kChart);
     if (r.status == 200) {
       EXPECT_EQ(r.body, first.body);
-      EXPECT_LT(r.seconds, 0.5);
+      EXPECT_LT(r.seconds, kWaitedForRefresh);
     }
-  } while (r.status == 200 && Clock::now() < frozen_at + std::chrono::seconds(20));
+  } while (r.status == 200 && Clock::now() < frozen_at + std::chrono::seconds(60));
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_GT(Clock::now() - frozen_at, std::chrono::seconds(9)) << "the stale answer went too early";
 
@@ -285,11 +340,12 @@ TEST_F(ApiFaultsTest, ExpiredCachedAnswerIsServedAtOnceWhileItIsRefreshedInTheBa
 // Clients that open a chart nobody has asked for yet cost one ClickHouse query between them: the first
 // request queries, the others wait for its answer. ClickHouse is frozen while they arrive, so that the
 // first query is still running when the last request comes in; the pool's busy connections (/metrics)
-// count the queries under way. The freeze stays well under the 1 s query timeout.
+// count the queries under way. The query timeout (60 s) outlasts the freeze however slowly the
+// requests arrive: the test waits until every one has missed the cache, then watches the pool.
 TEST_F(ApiFaultsTest, ColdChartOpenedByManyClientsAtOnceCostsOneQuery) {
   constexpr int kClients = 8;
   stop_server();
-  start_server(/*cache_ms=*/60000);
+  start_server(/*cache_ms=*/60000, /*query_timeout_ms=*/60000);
   ASSERT_EQ(get("/api/overall-bars/points/?iphone=2").status, 200);  // the pool's connection is open
   pid_t clickhouse = clickhouse_pid();
   ASSERT_GT(clickhouse, 0);
@@ -297,17 +353,22 @@ TEST_F(ApiFaultsTest, ColdChartOpenedByManyClientsAtOnceCostsOneQuery) {
   Thaw thaw{clickhouse};
 
   std::vector<std::future<Reply>> replies;
-  for (int i = 0; i < kClients; ++i) replies.push_back(std::async(std::launch::async, [] { return get(kChart); }));
+  for (int i = 0; i < kClients; ++i) {
+    replies.push_back(std::async(std::launch::async, [] { return get(kChart, /*read_timeout_s=*/120); }));
+  }
   const std::string misses = "ypa_response_cache_total{result=\"miss\"}";
   const std::string busy = "ypa_clickhouse_pool_connections{state=\"busy\"}";
-  auto deadline = Clock::now() + std::chrono::milliseconds(500);
+  auto deadline = Clock::now() + std::chrono::seconds(30);
   while (metric(get("/metrics").body, misses) < 1 + kClients && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Every request has missed; had each gone to ClickHouse, their connections would now be busy.
   long most_busy = 0;
-  for (auto until = Clock::now() + std::chrono::milliseconds(200); Clock::now() < until;) {
+  for (int i = 0; i < 20; ++i) {
     auto text = get("/metrics").body;
     EXPECT_EQ(metric(text, misses), 1 + kClients) << "every request missed the cache";
     most_busy = std::max(most_busy, metric(text, busy));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(most_busy, 1) << "ClickHouse queries under way for " << kClients << " requests of one cold chart";
 
@@ -320,6 +381,147 @@ TEST_F(ApiFaultsTest, ColdChartOpenedByManyClientsAtOnceCostsOneQuery) {
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body, expected.body);
   }
+}
+
+// ClickHouse up but refusing the query (its table renamed away, then a table of that name without the
+// columns asked for) is not an outage: asking again cannot help, so 500, not 503 "try again later"; the
+// log names the exception and its code (UNKNOWN_TABLE = 60, UNKNOWN_IDENTIFIER = 47), and /metrics
+// counts it apart from outages. ClickHouse unreachable stays 503 (ClickHouseStoppedGives503ThenRecovers).
+TEST_F(ApiFaultsTest, QueryRefusedByClickHouseGives500AndIsLogged) {
+  auto before = get(kChart);
+  ASSERT_EQ(before.status, 200) << before.body;
+  clickhouse_execute("RENAME TABLE apifaults.features_wide TO apifaults.features_wide_hidden");
+  struct Restore {
+    ~Restore() {
+      try {
+        clickhouse_execute("DROP TABLE IF EXISTS apifaults.features_wide");
+        clickhouse_execute("RENAME TABLE apifaults.features_wide_hidden TO apifaults.features_wide");
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "could not restore apifaults.features_wide: " << e.what();
+      }
+    }
+  } restore;
+
+  auto no_table = get(kChart);
+  EXPECT_EQ(no_table.status, 500) << no_table.body;
+  auto body = nlohmann::json::parse(no_table.body, nullptr, false);
+  EXPECT_TRUE(body.is_object() && body.contains("error")) << no_table.body;
+
+  clickhouse_execute(
+      "CREATE TABLE apifaults.features_wide (run_id String, bucket DateTime, scope String) "
+      "ENGINE = ReplacingMergeTree() ORDER BY (run_id, bucket, scope)");
+  auto no_column = get(kChart);
+  EXPECT_EQ(no_column.status, 500) << no_column.body;
+
+  const std::string log = server_log();
+  EXPECT_NE(log.find("/api/overall-bars/points/: ClickHouse refused the query: DB::Exception code 60"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("/api/overall-bars/points/: ClickHouse refused the query: DB::Exception code 47"),
+            std::string::npos)
+      << log;
+  auto metrics = get("/metrics").body;
+  EXPECT_EQ(metric(metrics, "ypa_clickhouse_errors_total{kind=\"query\"}"), 2) << metrics;
+  EXPECT_EQ(metric(metrics, "ypa_clickhouse_errors_total{kind=\"transient\"}"), 0) << metrics;
+  EXPECT_EQ(get("/readyz").status, 200) << "ClickHouse itself is up";
+}
+
+// The aligned prices carry shop and iPhone names from PostgreSQL. With PostgreSQL frozen (SIGSTOP on
+// all its processes) and the names past their lifetime (API_NAMES_TTL_S=1), the endpoints keep
+// answering from the copy already loaded while a reload fails in the background, instead of waiting
+// for PostgreSQL (no answer within get()'s read timeout) or throwing the copy away (503).
+TEST_F(ApiFaultsTest, PostgresFrozenPricesAnswerFromTheNamesAlreadyLoaded) {
+  const std::string prices = "/api/purchasing-time-analyses/?limit=5";
+  const std::string compact = "/api/purchasing-time-analyses/compact/?limit=5";
+  stop_server();
+  start_server(0, 1000, {"API_NAMES_TTL_S=1"});
+  auto before = get(prices);
+  ASSERT_EQ(before.status, 200) << before.body;
+  auto before_compact = get(compact);
+  ASSERT_EQ(before_compact.status, 200) << before_compact.body;
+  auto first = nlohmann::json::parse(before.body).at("results").at(0);
+  ASSERT_TRUE(first.at("shop").at("name").is_string()) << before.body;  // names loaded
+
+  pid_t postgres = postgres_pid();
+  ASSERT_GT(postgres, 0);
+  ASSERT_EQ(::kill(-postgres, SIGSTOP), 0);
+  Thaw thaw{-postgres};
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the names' 1 s lifetime
+
+  // Until the reload has failed (connect timeout) and after: the same answers, every time.
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  int asked = 0;
+  for (bool failed = false; !failed && Clock::now() < deadline; ++asked) {
+    failed = server_log().find("shop and iPhone names: load failed (still serving the previous copy)") !=
+             std::string::npos;
+    auto r = get(prices);
+    ASSERT_EQ(r.status, 200) << "request " << asked << ": " << r.body;
+    EXPECT_EQ(r.body, before.body) << "request " << asked;
+    auto c = get(compact);
+    ASSERT_EQ(c.status, 200) << "request " << asked << ": " << c.body;
+    EXPECT_EQ(c.body, before_compact.body) << "request " << asked;
+  }
+  EXPECT_LT(Clock::now(), deadline) << "no failed reload logged";
+
+  ASSERT_EQ(::kill(-postgres, SIGCONT), 0);
+  auto after = get(prices);
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.body, before.body);
+}
+
+// Names never loaded and PostgreSQL frozen: the first load is waited for, but only for its bound (5 s):
+// 503 instead of a request that never ends. Once PostgreSQL runs again the names load.
+TEST_F(ApiFaultsTest, PostgresFrozenBeforeTheFirstLoadGives503) {
+  const std::string prices = "/api/purchasing-time-analyses/?limit=5";
+  pid_t postgres = postgres_pid();
+  ASSERT_GT(postgres, 0);
+  ASSERT_EQ(::kill(-postgres, SIGSTOP), 0);
+  Thaw thaw{-postgres};
+
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 3; ++i) {
+    replies.push_back(std::async(std::launch::async, [&] { return get(prices, /*read_timeout_s=*/60); }));
+  }
+  for (auto& f : replies) {
+    auto r = f.get();
+    EXPECT_EQ(r.status, 503) << r.body;
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object() && body.contains("detail")) << r.body;
+  }
+  EXPECT_EQ(get("/api/overall-bars/?limit=1").status, 200) << "endpoints without names are unaffected";
+
+  ASSERT_EQ(::kill(-postgres, SIGCONT), 0);
+  Reply after = first_ok(prices);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_TRUE(nlohmann::json::parse(after.body).at("results").at(0).at("shop").at("name").is_string())
+      << after.body;
+}
+
+// A load that PostgreSQL, running, never answers (another session holds the shop table locked) is cut
+// off from our side after 5 s: the first request gets 503, and the load ends then (logged) instead of
+// waiting for the lock, which would keep every later load from starting. Once the lock goes, the names
+// load.
+TEST_F(ApiFaultsTest, NamesLoadThatNeverEndsIsCutOff) {
+  const std::string prices = "/api/purchasing-time-analyses/?limit=5";
+  postgres::Connection locker(std::string("host=127.0.0.1 user=ypa dbname=ypa port=") + kPgPort);
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE " + postgres::quote_identifier(postgres::SourceTables::from_env().shop) +
+              " IN ACCESS EXCLUSIVE MODE");
+
+  auto r = get(prices, /*read_timeout_s=*/60);
+  EXPECT_EQ(r.status, 503) << r.body;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  const std::string failed = "shop and iPhone names: load failed (none loaded yet)";
+  while (server_log().find(failed) == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(server_log().find(failed), std::string::npos) << "the load still waits for the lock";
+
+  locker.exec("ROLLBACK");
+  Reply after = first_ok(prices);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_TRUE(nlohmann::json::parse(after.body).at("results").at(0).at("shop").at("name").is_string())
+      << after.body;
 }
 
 TEST(ApiServeFlagsTest, NoAuthOnlyOnLoopback) {

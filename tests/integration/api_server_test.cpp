@@ -45,6 +45,12 @@ class ApiServerTest : public ::testing::Test {
     httplib::Client client("127.0.0.1", kApiPort);
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
+      int status = 0;
+      // Another server on the fixed port (another checkout's test run) would answer in its place.
+      if (::waitpid(server_, &status, WNOHANG) == server_) {
+        server_ = -1;
+        FAIL() << "ypa serve exited: port " << kApiPort << " in use?";
+      }
       if (auto res = client.Get("/healthz"); res && res->status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -60,10 +66,12 @@ class ApiServerTest : public ::testing::Test {
   int server_ = -1;
 };
 
-// The kernel completes a client's handshake only while the listening socket's accept queue has room;
-// past the backlog it drops the SYN and the client waits a second or more to send it again. With the
-// server frozen (nothing accepted), the handshakes that complete within half a second are the queue's
-// capacity. httplib's built-in backlog is 5.
+// The kernel completes a client's handshake at once only while the listening socket's accept queue has
+// room; past the backlog it drops the SYN and the client sends it again a second later. With the server
+// frozen (nothing accepted), the handshakes that complete within half a second are the queue's
+// capacity. httplib's built-in backlog is 5. The kernel answers SYNs in microseconds whatever the load
+// on the machine; the test counts at least once however late it runs, and a late count can only find
+// more handshakes complete, never fewer.
 TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
   constexpr int kClients = 100;
   ASSERT_EQ(::kill(server_, SIGSTOP), 0);
@@ -81,7 +89,7 @@ TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
   }
   int connected = 0;
   auto deadline = Clock::now() + std::chrono::milliseconds(500);
-  while (connected < kClients && Clock::now() < deadline) {
+  do {
     connected = 0;
     ::poll(clients.data(), clients.size(), 50);
     for (auto& c : clients) {
@@ -90,7 +98,7 @@ TEST_F(ApiServerTest, ListenBacklogTakesAHundredClientsConnectingAtOnce) {
       ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &size);
       if ((c.revents & POLLOUT) && error == 0) ++connected;
     }
-  }
+  } while (connected < kClients && Clock::now() < deadline);
   for (auto& c : clients) ::close(c.fd);
   ASSERT_EQ(::kill(server_, SIGCONT), 0);
   EXPECT_EQ(connected, kClients) << "handshakes completed while nothing was accepted";
@@ -140,22 +148,24 @@ TEST_F(ApiServerTest, RestartsOnItsPortRightAfterServingClients) {
 }
 
 // httplib sends the headers and the body separately. With Nagle's algorithm on, the body waits for the
-// client to acknowledge the headers, and a client that delays its ACK (Linux: 40 ms) makes every small
-// answer on a kept-alive connection take that long. Without it, one answer on loopback takes well under
-// a millisecond; the bound, half the delayed ACK, leaves a loaded machine a wide margin.
+// client to acknowledge the headers, and a client that delays its ACK (Linux: at least 40 ms) makes
+// every small answer on a kept-alive connection take that long, once the connection's first few
+// segments (acknowledged at once) are past. Without it, one answer on loopback takes well under a
+// millisecond. So the fastest of the later answers tells them apart: at least 40 ms for every one of
+// them with Nagle on, which no load on the machine can make faster; under half that without, which
+// needs only one of 60 answers not to be delayed by the load.
 TEST_F(ApiServerTest, SmallAnswersOnAKeptAliveConnectionDoNotWaitForDelayedAcks) {
   httplib::Client client("127.0.0.1", kApiPort);
   client.set_keep_alive(true);
   std::vector<double> ms;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 80; ++i) {
     auto start = Clock::now();
     auto res = client.Get("/healthz");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  EXPECT_LT(ms[ms.size() / 2], 20.0) << "median milliseconds per answer";
+  EXPECT_LT(*std::min_element(ms.begin() + 20, ms.end()), 20.0) << "fastest of the later answers, in ms";
 }
 
 // ---- Exposure to clients: Host validation, connection limits, request size limits ----
