@@ -17,7 +17,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void request_stop(int) { g_stop.store(true); }
+extern "C" void request_stop(int) {
+  g_stop.store(true);
+}
 
 struct Flags {
   std::string run_id = "live";
@@ -37,10 +39,13 @@ void add_schedule_command(CLI::App& app) {
       "Example: ypa schedule --every 15m --delay 3m");
   auto f = std::make_shared<Flags>();
   cmd->add_option("--run-id", f->run_id, "Run kept current (default live)");
-  cmd->add_option("--every", f->every, "Cycle length (default: the bucket interval, 15m)")->check(non_empty());
+  cmd->add_option("--every", f->every, "Cycle length (default: the bucket interval, 15m)")
+      ->check(non_empty());
   cmd->add_option("--delay", f->delay, "Wait after a bucket closes before computing it (default 3m)");
-  cmd->add_option("--since", f->since, "Buckets each cycle recomputes, at least (default 2h)")->check(non_empty());
-  cmd->add_option("--max-cycles", f->max_cycles, "Stop after this many successful cycles (default: run until stopped)")
+  cmd->add_option("--since", f->since, "Buckets each cycle recomputes, at least (default 2h)")
+      ->check(non_empty());
+  cmd->add_option("--max-cycles", f->max_cycles,
+                  "Stop after this many successful cycles (default: run until stopped)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([f] {
     pipeline::ScheduleOptions o;
@@ -50,7 +55,8 @@ void add_schedule_command(CLI::App& app) {
     o.run.batch_days = o.run.settings.batch_days;
     o.run.align.lookback_sec = EpochSeconds{o.run.settings.lookback_min} * 60;
     o.run.warmup_buckets = pipeline::default_warmup_buckets(o.run.settings);
-    o.every = f->every.empty() ? EpochSeconds{o.run.settings.interval_min} * 60 : env::parse_duration(f->every, "--every");
+    o.every = f->every.empty() ? EpochSeconds{o.run.settings.interval_min} * 60
+                               : env::parse_duration(f->every, "--every");
     if (o.every <= 0) throw InputError("--every 0: the cycle must last at least a second");
     o.delay = env::parse_duration(f->delay, "--delay");
     if (env::parse_duration(f->since, "--since") <= 0) throw InputError("--since 0: nothing to recompute");

@@ -30,10 +30,11 @@ class LiveTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     db_ = new Databases("live");
-    auto gen = db_->ypa({"datagen", "--shops", "6", "--iphones", "10", "--from", "2025-05-01", "--to", "2025-05-13",
-                         "--seed", "5"});
+    auto gen = db_->ypa({"datagen", "--shops", "6", "--iphones", "10", "--from", "2025-05-01", "--to",
+                         "2025-05-13", "--seed", "5"});
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    auto backfill = db_->ypa({"run_pipeline", "--run-id", "bf", "--from", "2025-05-11", "--to", "2025-05-13"});
+    auto backfill =
+        db_->ypa({"run_pipeline", "--run-id", "bf", "--from", "2025-05-11", "--to", "2025-05-13"});
     ASSERT_EQ(backfill.exit_code, 0) << backfill.err;
     auto promote = db_->ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
     ASSERT_EQ(promote.exit_code, 0) << promote.out << promote.err;
@@ -43,8 +44,8 @@ class LiveTest : public ::testing::Test {
     db_ = nullptr;
   }
   static CommandResult incremental(const std::string& since) {
-    return db_->ypa({"run_pipeline", "--run-id", "live", "--mode", "incremental", "--to", "2025-05-13T23:45", "--since",
-                     since});
+    return db_->ypa({"run_pipeline", "--run-id", "live", "--mode", "incremental", "--to", "2025-05-13T23:45",
+                     "--since", since});
   }
   static Databases* db_;
 };
@@ -68,15 +69,17 @@ TEST_F(LiveTest, IncrementalRunsLeaveLiveEqualToAFreshBackfill) {
 TEST_F(LiveTest, NewSourceRowsReachLiveInTheNextCycle) {
   // A late scrape for shop/iPhone of the first ids at 23:40 Tokyo, after the backfill was computed.
   auto insert = db_->psql(
-      "INSERT INTO \"AppleStockChecker_purchasingshoppricerecord\" (id, shop_id, iphone_id, price_new, recorded_at) "
+      "INSERT INTO \"AppleStockChecker_purchasingshoppricerecord\" (id, shop_id, iphone_id, price_new, "
+      "recorded_at) "
       "SELECT max(id) + 1, (SELECT min(id) FROM \"AppleStockChecker_secondhandshop\"), "
       "(SELECT min(id) FROM \"AppleStockChecker_iphone\"), 987654, '2025-05-13 23:40:00+09' "
       "FROM \"AppleStockChecker_purchasingshoppricerecord\"");
   ASSERT_EQ(insert.exit_code, 0) << insert.err;
   auto price = [&] {
-    return clickhouse_client("SELECT price_new FROM " + db_->name() +
-                             ".price_aligned FINAL WHERE run_id = 'live' AND bucket = toDateTime('2025-05-13 23:45:00', "
-                             "'Asia/Tokyo') AND shop_id = 1 AND iphone_id = 1")
+    return clickhouse_client(
+               "SELECT price_new FROM " + db_->name() +
+               ".price_aligned FINAL WHERE run_id = 'live' AND bucket = toDateTime('2025-05-13 23:45:00', "
+               "'Asia/Tokyo') AND shop_id = 1 AND iphone_id = 1")
         .out;
   };
   EXPECT_NE(price(), "987654\n");
@@ -89,8 +92,9 @@ TEST_F(LiveTest, NewSourceRowsReachLiveInTheNextCycle) {
 
 TEST_F(LiveTest, ApiNeverShowsTwoItemsForOneBucketDuringIncrementalRuns) {
   constexpr int kPort = 28731;
-  pid_t server = spawn_background({ypa_binary(), "serve", "--no-auth", "--listen", "127.0.0.1:" + std::to_string(kPort)},
-                                  db_->env(), "/dev/null");
+  pid_t server =
+      spawn_background({ypa_binary(), "serve", "--no-auth", "--listen", "127.0.0.1:" + std::to_string(kPort)},
+                       db_->env(), "/dev/null");
   httplib::Client client("127.0.0.1", kPort);
   client.set_read_timeout(10, 0);
   bool ready = false;
@@ -137,10 +141,12 @@ TEST_F(LiveTest, BadInputIsRefused) {
     std::string message;
   };
   std::vector<Case> cases = {
-      {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--from", "2025-05-13"}, "--from is not used"},
+      {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--from", "2025-05-13"},
+       "--from is not used"},
       {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--since", "7m"}, "not a multiple"},
       {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--since", "soon"}, "--since='soon'"},
-      {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--to", "2025-05-13"}, "name one bucket"},
+      {{"run_pipeline", "--run-id", "live", "--mode", "incremental", "--to", "2025-05-13"},
+       "name one bucket"},
       {{"run_pipeline", "--run-id", "live", "--mode", "sometimes"}, "--mode 'sometimes'"},
       {{"schedule", "--every", "0s"}, "--every 0"},
       {{"schedule", "--delay", "3x"}, "--delay='3x'"},
@@ -188,7 +194,9 @@ std::string tokyo_minute(std::int64_t unix_seconds) {
   return buf;
 }
 
-std::string tokyo_day(std::int64_t unix_seconds) { return tokyo_minute(unix_seconds).substr(0, 10); }
+std::string tokyo_day(std::int64_t unix_seconds) {
+  return tokyo_minute(unix_seconds).substr(0, 10);
+}
 
 TEST(ScheduleTest, RidesOutAClickHouseOutageAndCatchesUp) {
   fs::path dir = fs::temp_directory_path() / ("ypa-live-test-" + std::to_string(::getpid()));
@@ -202,9 +210,15 @@ TEST(ScheduleTest, RidesOutAClickHouseOutageAndCatchesUp) {
   ASSERT_EQ(stack({"up", "--pg-port", "25462", "--ch-port", "29600"}).exit_code, 0);
   // One-minute buckets so that buckets close while the test runs; a 15-minute lookback keeps every
   // minute covered by the generator's quarter-hourly scrapes.
-  std::vector<std::string> env{"PGHOST=127.0.0.1",           "PGPORT=25462",         "PGUSER=ypa",
-                               "PGDATABASE=ypa",             "CLICKHOUSE_HOST=127.0.0.1", "CLICKHOUSE_PORT=29600",
-                               "CLICKHOUSE_DB=live_schedule", "PIPELINE_INTERVAL_MIN=1", "PIPELINE_LOOKBACK_MIN=15",
+  std::vector<std::string> env{"PGHOST=127.0.0.1",
+                               "PGPORT=25462",
+                               "PGUSER=ypa",
+                               "PGDATABASE=ypa",
+                               "CLICKHOUSE_HOST=127.0.0.1",
+                               "CLICKHOUSE_PORT=29600",
+                               "CLICKHOUSE_DB=live_schedule",
+                               "PIPELINE_INTERVAL_MIN=1",
+                               "PIPELINE_LOOKBACK_MIN=15",
                                "FEATURE_WINDOWS_MIN=2,5,10"};
   ASSERT_EQ(run_ypa({"init", "--source-schema"}, env).exit_code, 0);
   ASSERT_EQ(run_ypa({"init"}, env).exit_code, 0);
@@ -236,17 +250,17 @@ TEST(ScheduleTest, RidesOutAClickHouseOutageAndCatchesUp) {
   EXPECT_NE(read_file(log).find("schedule: stopped"), std::string::npos) << read_file(log);
 
   // No missing bucket: live equals a fresh backfill over the minutes the schedule covered.
-  auto range = run_command({"clickhouse-client", "--port", "29600", "--query",
-                            "SELECT toUInt32(min(bucket)), toUInt32(max(bucket)) FROM live_schedule.features_wide "
-                            "WHERE run_id = 'live' FORMAT TSV"});
+  auto range =
+      run_command({"clickhouse-client", "--port", "29600", "--query",
+                   "SELECT toUInt32(min(bucket)), toUInt32(max(bucket)) FROM live_schedule.features_wide "
+                   "WHERE run_id = 'live' FORMAT TSV"});
   auto tab = range.out.find('\t');
   ASSERT_NE(tab, std::string::npos) << range.out;
   std::int64_t first = std::stoll(range.out.substr(0, tab));
   std::int64_t last = std::stoll(range.out.substr(tab + 1));
   EXPECT_GE(last - first, 3 * 60) << "the schedule covered the outage";
-  auto backfill = run_ypa({"run_pipeline", "--run-id", "check", "--from", tokyo_minute(first), "--to",
-                           tokyo_minute(last)},
-                          env);
+  auto backfill = run_ypa(
+      {"run_pipeline", "--run-id", "check", "--from", tokyo_minute(first), "--to", tokyo_minute(last)}, env);
   EXPECT_EQ(backfill.exit_code, 0) << backfill.err;
   auto compare = run_ypa({"compare_runs", "--base", "check", "--target", "live", "--tolerance", "1e-9"}, env);
   EXPECT_EQ(compare.exit_code, 0) << compare.out << compare.err;
