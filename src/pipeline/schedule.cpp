@@ -52,8 +52,10 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
   bool looked_up = false;
   EpochSeconds backoff = 5;
   int cycles = 0;
-  spdlog::info("schedule: run {} every {} s, {} s after each bucket, recomputing at least {}",
-               options.run.run_id, options.every, options.delay, options.since);
+  spdlog::info("schedule: run {} on device {}{}, every {} s, {} s after each bucket, recomputing at least {}",
+               options.run.run_id, options.run.device,
+               options.run.device_note.empty() ? "" : " (" + options.run.device_note + ")", options.every,
+               options.delay, options.since);
 
   while (!stop.load()) {
     auto started = std::chrono::steady_clock::now();

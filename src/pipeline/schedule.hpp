@@ -13,7 +13,7 @@
 namespace ypa::pipeline {
 
 struct ScheduleOptions {
-  RunOptions run;            // run_id, steps, filters, alignment, settings, device
+  RunOptions run;            // run_id, steps, filters, alignment, settings, resolved device and its note
   EpochSeconds every = 900;  // cycle length
   EpochSeconds delay = 180;  // wait after a bucket closes before computing it
   std::string since = "2h";  // buckets recomputed by each cycle (at least)
