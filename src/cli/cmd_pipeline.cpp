@@ -25,31 +25,6 @@ struct Flags {
   bool allow_live = false;
 };
 
-// cpu, auto (the GPU when this build has CUDA and a GPU is present, else the CPU, with a log line
-// saying why) or cuda:N (fails with one line when this build or machine cannot give it).
-// The device to run on; `note` says why when `auto` chose the CPU (printed in the run summary).
-std::string resolve_device(const std::string& requested, std::string& note) {
-  if (requested == "cpu") return "cpu";
-  if (requested == "auto") {
-    if (compute::cuda_device_count() > 0) return "cuda:0";
-    note = compute::cuda_built() ? "auto: no CUDA GPU on this machine" : "auto: this build has no CUDA backend";
-    return "cpu";
-  }
-  if (requested.rfind("cuda:", 0) == 0) {
-    auto index = env::parse_int(requested.substr(5), "--device cuda:N", 0, 63);
-    if (!compute::cuda_built()) {
-      throw InputError(fmt::format("--device {}: this build has no CUDA backend; use cpu", requested));
-    }
-    int count = compute::cuda_device_count();
-    if (count == 0) throw InputError(fmt::format("--device {}: no CUDA GPU on this machine", requested));
-    if (index >= count) {
-      throw InputError(fmt::format("--device {}: this machine has {} CUDA GPU(s)", requested, count));
-    }
-    return requested;
-  }
-  throw InputError(fmt::format("--device '{}': expected cpu, auto or cuda:N", requested));
-}
-
 pipeline::RunOptions build_options(const Flags& f) {
   pipeline::RunOptions o;
   o.settings = PipelineSettings::from_env();
@@ -93,7 +68,11 @@ pipeline::RunOptions build_options(const Flags& f) {
     throw InputError(fmt::format("--align '{}': expected lookback or floor", f.align));
   }
   o.align.lookback_sec = EpochSeconds{o.settings.lookback_min} * 60;
-  o.device = resolve_device(f.device.empty() ? o.settings.device : f.device, o.device_note);
+  // The flag overrides PIPELINE_DEVICE; errors name whichever the user set.
+  auto device = f.device.empty() ? compute::resolve_device(o.settings.device, "PIPELINE_DEVICE")
+                                 : compute::resolve_device(f.device, "--device");
+  o.device = device.device;
+  o.device_note = device.note;
   o.warmup_buckets = pipeline::default_warmup_buckets(o.settings);
   return o;
 }

@@ -1,7 +1,10 @@
 #include "compute/backend_factory.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
+#include "core/env.hpp"
 #include "core/errors.hpp"
 #if defined(YPA_WITH_CUDA)
 #include "compute/cuda/cuda_backend.hpp"
@@ -24,6 +27,28 @@ int cuda_device_count() {
 #else
   return 0;
 #endif
+}
+
+DeviceChoice resolve_device(const std::string& requested, const std::string& source) {
+  // A flag reads "--device cuda:0", a variable "PIPELINE_DEVICE=cuda:0", as the user wrote them.
+  const bool flag = source.rfind("--", 0) == 0;
+  const std::string given = source + (flag ? " " : "=") + requested;
+  if (requested == "cpu") return {"cpu", ""};
+  if (requested == "auto") {
+    if (cuda_device_count() > 0) return {"cuda:0", ""};
+    return {"cpu",
+            cuda_built() ? "auto: no CUDA GPU on this machine" : "auto: this build has no CUDA backend"};
+  }
+  if (requested.rfind("cuda:", 0) == 0) {
+    auto index = env::parse_int(requested.substr(5), source + " cuda:N", 0, 63);
+    if (!cuda_built()) throw InputError(fmt::format("{}: this build has no CUDA backend; use cpu", given));
+    const int count = cuda_device_count();
+    if (count == 0) throw InputError(fmt::format("{}: no CUDA GPU on this machine", given));
+    if (index >= count) throw InputError(fmt::format("{}: this machine has {} CUDA GPU(s)", given, count));
+    return {requested, ""};
+  }
+  throw InputError(
+      fmt::format("{}{}'{}': expected cpu, auto or cuda:N", source, flag ? " " : "=", requested));
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& device) {

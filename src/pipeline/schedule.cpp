@@ -20,7 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-EpochSeconds now_seconds() { return static_cast<EpochSeconds>(std::time(nullptr)); }
+EpochSeconds now_seconds() {
+  return static_cast<EpochSeconds>(std::time(nullptr));
+}
 
 // Sleeps until `deadline` (Unix seconds) or until asked to stop; true when it slept the whole way.
 bool sleep_until(EpochSeconds deadline, const std::atomic<bool>& stop) {
@@ -32,7 +34,8 @@ bool sleep_until(EpochSeconds deadline, const std::atomic<bool>& stop) {
 }
 
 // The newest bucket the run already has, so a restarted schedule catches up from there.
-std::optional<EpochSeconds> last_written_bucket(const ClickHouseSettings& settings, const std::string& run_id) {
+std::optional<EpochSeconds> last_written_bucket(const ClickHouseSettings& settings,
+                                                const std::string& run_id) {
   clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
   auto value = client.select_value(store::select_last_bucket_sql(settings.database, run_id));
   if (!value || *value == "0") return std::nullopt;
@@ -41,16 +44,18 @@ std::optional<EpochSeconds> last_written_bucket(const ClickHouseSettings& settin
 
 }  // namespace
 
-int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& clickhouse, const PostgresSettings& postgres,
-                 const std::atomic<bool>& stop) {
+int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& clickhouse,
+                 const PostgresSettings& postgres, const std::atomic<bool>& stop) {
   BucketGrid grid(TimeZone(options.run.settings.time_zone), options.run.settings.interval_min);
   const EpochSeconds span = env::parse_duration(options.since, "--since");
   std::optional<EpochSeconds> done;  // last bucket written by this schedule or found in the run
   bool looked_up = false;
   EpochSeconds backoff = 5;
   int cycles = 0;
-  spdlog::info("schedule: run {} every {} s, {} s after each bucket, recomputing at least {}", options.run.run_id,
-               options.every, options.delay, options.since);
+  spdlog::info("schedule: run {} on device {}{}, every {} s, {} s after each bucket, recomputing at least {}",
+               options.run.run_id, options.run.device,
+               options.run.device_note.empty() ? "" : " (" + options.run.device_note + ")", options.every,
+               options.delay, options.since);
 
   while (!stop.load()) {
     auto started = std::chrono::steady_clock::now();
@@ -70,7 +75,8 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
       ++cycles;
       backoff = 5;
       spdlog::info("cycle: buckets {} .. {} ({}), {} rows written, {:.2f} s", format_iso(first, grid.zone()),
-                   format_iso(last, grid.zone()), (last - first) / grid.interval_sec() + 1, summary.rows_written,
+                   format_iso(last, grid.zone()), (last - first) / grid.interval_sec() + 1,
+                   summary.rows_written,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       if (options.max_cycles > 0 && cycles >= options.max_cycles) break;
     } catch (const InputError&) {

@@ -2,8 +2,11 @@
 // refused before sending, cancellation, and agreement with clickhouse-client in both directions.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "clickhouse/client.hpp"
 #include "support/run_command.hpp"
@@ -469,6 +472,141 @@ TEST_F(ClickHouseClientTest, WhatClickHouseClientWritesWeReadIdentically) {
                         "",
                         std::nullopt};
   EXPECT_EQ(rows[0], want);
+}
+
+// --- The server checks the CityHash128 checksums of the compressed frames we send ---------------------
+
+// What CheckingTransport saw and is asked to do, shared with the test.
+struct FrameTap {
+  std::atomic<bool> flip_next{false};  // flip one bit of the next Data packet's checksum
+  std::atomic<int> lz4_frames{0};      // Data packets that went out as LZ4 frames
+  std::atomic<int> flipped{0};
+};
+
+// TCP to the server, watching the Data packets the client writes: [code 2]["" table name][checksum 16]
+// [method][sizes][payload]. Each flush writes one packet, so a packet starts at the start of a write.
+class CheckingTransport final : public wire::Transport {
+ public:
+  CheckingTransport(std::unique_ptr<wire::Transport> inner, std::shared_ptr<FrameTap> tap)
+      : inner_(std::move(inner)), tap_(std::move(tap)) {}
+  std::size_t read_some(std::span<std::byte> dst) override { return inner_->read_some(dst); }
+  bool readable_now() override { return inner_->readable_now(); }
+  const wire::Endpoint& endpoint() const override { return inner_->endpoint(); }
+  void write_all(std::span<const std::byte> src) override {
+    constexpr std::size_t kChecksumAt = 2;
+    constexpr std::size_t kMethodAt = kChecksumAt + 16;
+    const bool data = src.size() > kMethodAt && src[0] == std::byte{2} && src[1] == std::byte{0};
+    if (!data) return inner_->write_all(src);
+    if (src[kMethodAt] == std::byte{0x82}) ++tap_->lz4_frames;
+    if (!tap_->flip_next.exchange(false)) return inner_->write_all(src);
+    std::vector<std::byte> copy(src.begin(), src.end());
+    copy[kChecksumAt + 5] ^= std::byte{0x10};
+    ++tap_->flipped;
+    inner_->write_all(copy);
+    // Wait for the server's answer, so that the client reads the refusal before it writes again: the
+    // server closes the connection after it, and a write that raced it would only see a reset.
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+         !inner_->readable_now() && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+ private:
+  std::unique_ptr<wire::Transport> inner_;
+  std::shared_ptr<FrameTap> tap_;
+};
+
+ClientOptions compressed_options(const std::shared_ptr<FrameTap>& tap) {
+  ClientOptions o = test_options();
+  o.compression = true;
+  o.transport_factory = [tap](const wire::Endpoint& endpoint, const wire::Timeouts& timeouts) {
+    return std::make_unique<CheckingTransport>(wire::connect_tcp(endpoint, timeouts), tap);
+  };
+  return o;
+}
+
+// Rows of strings 0..n-1 characters long, so that every block is a frame of another length.
+Block strings_block(std::size_t first, std::size_t rows) {
+  Block b;
+  auto& id = b.add<ColumnUInt64>("id");
+  auto& s = b.add<ColumnString>("s");
+  for (std::size_t i = first; i < first + rows; ++i) {
+    id.append(i);
+    s.append(std::string(i % 300, static_cast<char>('a' + i % 26)));
+  }
+  return b;
+}
+
+// An 18.16 server reads a compressed block only when the CityHash128 v1.0.2 checksum in front of it is
+// the one it computes itself: every block accepted is a vector checked by the reference implementation.
+TEST_F(ClickHouseClientTest, ServerAcceptsOurCompressedFramesOfManyLengths) {
+  auto tap = std::make_shared<FrameTap>();
+  Client client(compressed_options(tap));
+  client.execute("CREATE TABLE " + table("frames") + " (id UInt64, s String) ENGINE = Memory");
+  auto inserter = client.begin_insert(table("frames"));
+  std::size_t rows = 0;
+  for (std::size_t n = 1; n <= 60; ++n) {  // 60 frames, from a few bytes to about 20 KB
+    inserter.write(strings_block(rows, n));
+    rows += n;
+  }
+  // And a block larger than one frame's 1 MiB input: several frames in one Data packet.
+  inserter.write(strings_block(rows, 8000));
+  rows += 8000;
+  EXPECT_EQ(inserter.finish(), rows);
+  EXPECT_GE(tap->lz4_frames.load(), 61) << "the blocks went out as LZ4 frames";
+  const auto r = client_->select_rows("SELECT count(), sum(id), sum(length(s)) FROM " + table("frames"));
+  std::uint64_t length_sum = 0;
+  for (std::size_t i = 0; i < rows; ++i) length_sum += i % 300;
+  EXPECT_EQ(r[0][0], std::to_string(rows));
+  EXPECT_EQ(r[0][1], std::to_string(rows * (rows - 1) / 2));
+  EXPECT_EQ(r[0][2], std::to_string(length_sum));
+}
+
+TEST_F(ClickHouseClientTest, ServerRefusesACompressedFrameWithOneChecksumBitFlipped) {
+  auto tap = std::make_shared<FrameTap>();
+  Client client(compressed_options(tap));
+  client.execute("CREATE TABLE " + table("frames") + " (id UInt64, s String) ENGINE = Memory");
+  auto inserter = client.begin_insert(table("frames"));
+  tap->flip_next = true;
+  try {
+    inserter.write(strings_block(0, 100));
+    // The client reads what the server sent before it writes the next block.
+    inserter.write(strings_block(100, 1));
+    inserter.finish();
+    ADD_FAILURE() << "the server accepted a frame whose checksum is wrong";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.code(), 40) << e.what();  // CHECKSUM_DOESNT_MATCH
+  }
+  EXPECT_EQ(tap->flipped.load(), 1);
+  EXPECT_EQ(count("frames"), 0u);
+  // The same block with its checksum intact is accepted on the reconnected client.
+  client.insert(table("frames"), strings_block(0, 100));
+  EXPECT_EQ(count("frames"), 100u);
+}
+
+// The other direction: the server's frames of many lengths pass our check (a mismatch is a
+// ProtocolError), with max_block_size cutting the result into blocks of 1 to 1000 rows.
+TEST_F(ClickHouseClientTest, ServersCompressedFramesOfManyLengthsPassOurChecksum) {
+  auto tap = std::make_shared<FrameTap>();
+  Client client(compressed_options(tap));
+  for (int block_rows : {1, 7, 100, 1000}) {
+    client.execute("SET max_block_size = " + std::to_string(block_rows));
+    std::uint64_t rows = 0;
+    std::uint64_t length_sum = 0;
+    client.select(
+        "SELECT arrayStringConcat(arrayMap(i -> 'x', range(number % 500))) AS s FROM system.numbers LIMIT "
+        "3000",
+        [&](const Block& block) {
+          rows += block.row_count();
+          for (std::size_t i = 0; i < block.row_count(); ++i) {
+            std::string text;
+            block.column(0).append_text(i, text);
+            length_sum += text.size();
+          }
+        });
+    EXPECT_EQ(rows, 3000u) << block_rows;
+    EXPECT_EQ(length_sum, 6u * (499u * 500u / 2)) << block_rows;
+  }
 }
 
 }  // namespace

@@ -144,22 +144,32 @@ class PromoteScenarioTest : public RunsTest {
   // delay drawn from [0, max_delay) by a seeded generator and then rerun (through `rerun_env`, e.g.
   // another server); after each rerun live must equal the source. Returns how many promotes the signal
   // ended (the others had finished).
+  //
+  // With `kills_wanted`, rounds go on past `rounds` until that many promotes were killed (at most
+  // kMaxExtraRounds more), and each promote that finished before its signal halves the delay range:
+  // how long a promote takes depends on the machine's load, so a count of kills within a fixed time
+  // would be a timing assertion; a short enough delay always catches the promote running.
   int kill_promotes_and_rerun(int rounds, std::uint32_t seed, std::chrono::milliseconds max_delay,
-                              const std::vector<std::string>& rerun_env = {}) {
+                              const std::vector<std::string>& rerun_env = {}, int kills_wanted = 0) {
+    constexpr int kMaxExtraRounds = 24;
     std::mt19937 rng(seed);
-    std::uniform_int_distribution<std::int64_t> delay_ms(0, max_delay.count());
     int killed = 0;
-    for (int i = 0; i < rounds; ++i) {
-      SCOPED_TRACE(fmt::format("round {}", i));
+    for (int i = 0; i < rounds || (killed < kills_wanted && i < rounds + kMaxExtraRounds); ++i) {
+      SCOPED_TRACE(fmt::format("round {}, delays up to {} ms", i, max_delay.count()));
       const std::string source = i % 2 ? "old" : "bf";
       std::vector<std::string> args{"promote_run", "--from",    source,         "--to",
                                     "live",        "--confirm", "--keep-backup"};
       pid_t pid = spawn_ypa(args, {"CLICKHOUSE_DB=" + db_, "PIPELINE_TZ=Asia/Tokyo"});
+      std::uniform_int_distribution<std::int64_t> delay_ms(0, max_delay.count());
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
       ::kill(pid, SIGKILL);
       int status = 0;
       ::waitpid(pid, &status, 0);
-      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++killed;
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+        ++killed;
+      } else if (kills_wanted > 0) {
+        max_delay /= 2;
+      }
       auto rerun = ypa(args, rerun_env);
       EXPECT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
       EXPECT_EQ(fingerprint("live"), i % 2 ? old_ : bf_);
