@@ -133,6 +133,31 @@ TEST_F(PromoteRunTest, ResumeFollowsTheJournalNotTheHostClock) {
   EXPECT_EQ(list.out.find("note: the promote"), std::string::npos) << list.out;
 }
 
+// A journal written by an earlier ypa (seq = the host's clock in nanoseconds, one per row) stays
+// readable: its unfinished promote is resumed from its latest row, and the next promote's number
+// continues above the clock values.
+TEST_F(PromoteRunTest, JournalOfAnEarlierVersionIsResumedAndContinued) {
+  fill_scenario();
+  const std::string journal = db_ + ".run_promotions";
+  clickhouse("INSERT INTO " + journal +
+             " (target, source, backup, keep_backup, drop_source, phase, seq) VALUES "
+             "('live', 'bf', '', 0, 0, 'started', 1764000000000000000), "
+             "('live', 'bf', '', 0, 0, 'backed_up', 1764000000500000000)");
+  auto list = ypa({"list_runs"});
+  EXPECT_NE(list.out.find("note: the promote"), std::string::npos) << list.out;
+  auto rerun = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("after step backed_up"), std::string::npos) << rerun.out;
+  EXPECT_EQ(fingerprint("live"), bf_);
+  auto next = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+  ASSERT_EQ(next.exit_code, 0) << next.out << next.err;
+  EXPECT_EQ(fingerprint("live"), old_);
+  EXPECT_EQ(clickhouse("SELECT arraySort(groupArray(phase)) FROM " + journal +
+                       " WHERE target = 'live' AND seq = 1764000000500000001"),
+            "['backed_up','done','replaced','started','verified']\n");
+  EXPECT_EQ(ypa({"list_runs"}).out.find("note: the promote"), std::string::npos);
+}
+
 TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource) {
   fill_scenario();
   int killed = kill_promotes_and_rerun(8, 20250131, std::chrono::milliseconds(600));
