@@ -57,10 +57,18 @@ std::string shorten(std::string_view sql) {
 }  // namespace
 
 std::string quote_identifier(std::string_view name) {
+  // The server reads backquoted names with the escapes of string literals; control bytes go as \xNN
+  // so that no NUL, newline or other control byte ever reaches the statement raw.
   std::string out = "`";
   for (const char c : name) {
-    if (c == '`' || c == '\\') out += '\\';
-    out += c;
+    if (c == '`' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
   }
   out += '`';
   return out;

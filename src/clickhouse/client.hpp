@@ -160,7 +160,9 @@ class Client {
   std::string current_query_;
 };
 
-// `name` quoted as a ClickHouse identifier with backticks.
+// `name` quoted as a ClickHouse identifier with backticks: ` and \ escaped, control bytes as \xNN
+// (ClickHouse 18.16 and later read the same escapes in backquoted names as in string literals). An
+// empty name is not a valid identifier; store::identifier() refuses it.
 std::string quote_identifier(std::string_view name);
 
 }  // namespace ypa::clickhouse

@@ -6,6 +6,9 @@
 #include <map>
 
 #include "clickhouse/client.hpp"
+#include "core/errors.hpp"
+#include "store/names.hpp"
+#include "store/run_id.hpp"
 #include "store/sql_text.hpp"
 
 namespace ypa::store {
@@ -14,20 +17,34 @@ namespace {
 // API ordering names -> SQL expressions, per kind of query.
 const std::map<std::string, std::string, std::less<>>& order_expressions(ApiTable table) {
   static const std::map<std::string, std::string, std::less<>> overall{
-      {"bucket", "bucket"},         {"iphone", "toUInt32OrZero(substring(scope, 8))"},
-      {"mean", "mean"},             {"median", "median"},
-      {"std", "std"},               {"shop_count", "shop_count"},
-      {"dispersion", "dispersion"}, {"updated_at", "inserted_at"}};
-  static const std::map<std::string, std::string, std::less<>> cohort{
-      {"bucket", "bucket"},         {"cohort", "scope"},       {"mean", "mean"},
-      {"median", "median"},         {"std", "std"},            {"n_models", "n_models"},
-      {"shop_count_agg", "shop_count"}, {"dispersion", "dispersion"}, {"updated_at", "inserted_at"}};
+      {"bucket", "bucket"},
+      {"iphone", "toUInt32OrZero(substring(scope, 8))"},
+      {"mean", "mean"},
+      {"median", "median"},
+      {"std", "std"},
+      {"shop_count", "shop_count"},
+      {"dispersion", "dispersion"},
+      {"updated_at", "inserted_at"}};
+  static const std::map<std::string, std::string, std::less<>> cohort{{"bucket", "bucket"},
+                                                                      {"cohort", "scope"},
+                                                                      {"mean", "mean"},
+                                                                      {"median", "median"},
+                                                                      {"std", "std"},
+                                                                      {"n_models", "n_models"},
+                                                                      {"shop_count_agg", "shop_count"},
+                                                                      {"dispersion", "dispersion"},
+                                                                      {"updated_at", "inserted_at"}};
   static const std::map<std::string, std::string, std::less<>> features{
       {"bucket", "bucket"}, {"scope", "scope"}, {"name", "name"}, {"value", "value"}};
   static const std::map<std::string, std::string, std::less<>> prices{
-      {"Timestamp_Time", "bucket"},       {"shop", "shop_id"},          {"iphone", "iphone_id"},
-      {"price_new", "price_new"},         {"price_a", "price_a"},       {"price_b", "price_b"},
-      {"alignment_diff_sec", "alignment_diff_sec"}, {"record_time", "record_time"}};
+      {"Timestamp_Time", "bucket"},
+      {"shop", "shop_id"},
+      {"iphone", "iphone_id"},
+      {"price_new", "price_new"},
+      {"price_a", "price_a"},
+      {"price_b", "price_b"},
+      {"alignment_diff_sec", "alignment_diff_sec"},
+      {"record_time", "record_time"}};
   switch (table) {
     case ApiTable::kOverallBars:
       return overall;
@@ -47,7 +64,9 @@ std::string order_by(ApiTable table, const std::vector<OrderTerm>& terms, const 
   std::vector<std::string> parts;
   for (const auto& t : terms) {
     auto it = exprs.find(t.field);
-    if (it == exprs.end()) throw clickhouse::UsageError("unknown ordering field " + t.field);
+    if (it == exprs.end()) {
+      throw InputError(fmt::format("ordering: \"{}\" is not a field of this list", printable(t.field)));
+    }
     parts.push_back(it->second + (t.descending ? " DESC" : " ASC"));
   }
   parts.emplace_back(key);
@@ -75,27 +94,35 @@ void add_string_in(std::vector<std::string>& where, const char* column,
 void add_number_in(std::vector<std::string>& where, const char* column,
                    const std::vector<std::vector<std::uint32_t>>& filters) {
   for (const auto& values : filters) {
-    where.push_back(values.empty() ? std::string("0") : fmt::format("{} IN ({})", column, fmt::join(values, ", ")));
+    where.push_back(values.empty() ? std::string("0")
+                                   : fmt::format("{} IN ({})", column, fmt::join(values, ", ")));
   }
 }
 
+// run_id = '<run>' for a valid run id; the API checks the parameter first, with its own message.
+std::string run_condition(const std::string& run_id) {
+  validate_run_id(run_id, "run_id");
+  return "run_id = " + string_literal(run_id);
+}
+
 std::string bar_where(const BarQuery& q) {
-  std::vector<std::string> where{"run_id = " + string_literal(q.run_id),
-                                 q.kind == BarKind::kIphone ? "scope LIKE 'iphone:%'" : "scope LIKE 'cohort:%'"};
+  std::vector<std::string> where{run_condition(q.run_id), q.kind == BarKind::kIphone
+                                                              ? "scope LIKE 'iphone:%'"
+                                                              : "scope LIKE 'cohort:%'"};
   add_string_in(where, "scope", q.scope_in);
   add_bucket_bounds(where, q.bucket);
   return fmt::format("{}", fmt::join(where, " AND "));
 }
 
 std::string feature_where(const FeatureQuery& q) {
-  std::vector<std::string> where{"run_id = " + string_literal(q.run_id)};
+  std::vector<std::string> where{run_condition(q.run_id)};
   add_string_in(where, "scope", q.scope_in);
   add_bucket_bounds(where, q.bucket);
   return fmt::format("{}", fmt::join(where, " AND "));
 }
 
 std::string price_where(const PriceQuery& q) {
-  std::vector<std::string> where{"run_id = " + string_literal(q.run_id)};
+  std::vector<std::string> where{run_condition(q.run_id)};
   add_number_in(where, "shop_id", q.shop_in);
   add_number_in(where, "iphone_id", q.iphone_in);
   add_bucket_bounds(where, q.bucket);
@@ -125,13 +152,14 @@ std::uint64_t select_count(clickhouse::Client& client, const std::string& sql) {
 }  // namespace
 
 const std::vector<std::string>& order_fields(ApiTable table) {
-  static const std::vector<std::string> overall{"bucket", "iphone",     "mean",      "median",
+  static const std::vector<std::string> overall{"bucket", "iphone",     "mean",       "median",
                                                 "std",    "shop_count", "dispersion", "updated_at"};
-  static const std::vector<std::string> cohort{"bucket",         "cohort",     "mean",      "median", "std",
+  static const std::vector<std::string> cohort{"bucket",   "cohort",         "mean",       "median",    "std",
                                                "n_models", "shop_count_agg", "dispersion", "updated_at"};
   static const std::vector<std::string> features{"bucket", "scope", "name", "value"};
-  static const std::vector<std::string> prices{"Timestamp_Time", "shop",     "iphone",             "price_new",
-                                               "price_a",        "price_b", "alignment_diff_sec", "record_time"};
+  static const std::vector<std::string> prices{"Timestamp_Time",     "shop",       "iphone",
+                                               "price_new",          "price_a",    "price_b",
+                                               "alignment_diff_sec", "record_time"};
   switch (table) {
     case ApiTable::kOverallBars:
       return overall;
@@ -151,7 +179,8 @@ std::vector<std::string> feature_names(const std::vector<int>& window_min) {
     for (int w : window_min) names.push_back(fmt::format("{}_{}", kind, w));
   }
   for (int w : window_min) {
-    for (const char* band : {"mid", "up", "low", "width"}) names.push_back(fmt::format("boll_{}_{}", band, w));
+    for (const char* band : {"mid", "up", "low", "width"})
+      names.push_back(fmt::format("boll_{}_{}", band, w));
   }
   return names;
 }
@@ -165,7 +194,8 @@ std::string select_bars_sql(const std::string& database, const BarQuery& q, std:
                             std::uint64_t offset) {
   auto table = q.kind == BarKind::kIphone ? ApiTable::kOverallBars : ApiTable::kCohortBars;
   return fmt::format(
-      "SELECT toUInt32(bucket), scope, mean, median, std, toUInt32(shop_count), dispersion, toUInt32(n_models), "
+      "SELECT toUInt32(bucket), scope, mean, median, std, toUInt32(shop_count), dispersion, "
+      "toUInt32(n_models), "
       "toUInt32(inserted_at) FROM {} FINAL WHERE {} ORDER BY {} {}",
       qualified_table(database, "features_wide"), bar_where(q), order_by(table, q.order, "bucket, scope"),
       limit_clause(limit, offset));
@@ -179,13 +209,18 @@ std::string count_features_sql(const std::string& database, const FeatureQuery& 
 std::string select_features_sql(const std::string& database, const FeatureQuery& q, std::uint64_t limit,
                                 std::uint64_t offset) {
   // Wide rows become (name, value) pairs with ARRAY JOIN, so ordering and paging happen on the pairs.
-  std::vector<std::string> names;
-  for (const auto& n : q.names) names.push_back(string_literal(n));
+  std::vector<std::string> names, columns;
+  for (const auto& n : q.names) {
+    names.push_back(string_literal(n));
+    columns.push_back(identifier(n));
+  }
   return fmt::format(
-      "SELECT toUInt32(bucket), scope, name, value FROM (SELECT bucket, scope, [{}] AS names, [{}] AS vals FROM {} "
+      "SELECT toUInt32(bucket), scope, name, value FROM (SELECT bucket, scope, [{}] AS names, [{}] AS vals "
+      "FROM {} "
       "FINAL WHERE {}) ARRAY JOIN names AS name, vals AS value ORDER BY {} {}",
-      fmt::join(names, ", "), fmt::join(q.names, ", "), qualified_table(database, "features_wide"),
-      feature_where(q), order_by(ApiTable::kFeatures, q.order, "bucket, scope, name"), limit_clause(limit, offset));
+      fmt::join(names, ", "), fmt::join(columns, ", "), qualified_table(database, "features_wide"),
+      feature_where(q), order_by(ApiTable::kFeatures, q.order, "bucket, scope, name"),
+      limit_clause(limit, offset));
 }
 
 std::string count_prices_sql(const std::string& database, const PriceQuery& q) {
@@ -218,8 +253,9 @@ std::vector<BarRow> select_bars(clickhouse::Client& client, const std::string& d
     const auto& models = b.column(7).as<clickhouse::ColumnUInt32>();
     const auto& inserted = b.column(8).as<clickhouse::ColumnUInt32>();
     for (std::size_t i = 0; i < b.row_count(); ++i) {
-      rows.push_back(BarRow{bucket[i], std::string(scope[i]), mean[i], median[i], nullable_double(b.column(4), i),
-                            shops[i], nullable_double(b.column(6), i), models[i], inserted[i]});
+      rows.push_back(BarRow{bucket[i], std::string(scope[i]), mean[i], median[i],
+                            nullable_double(b.column(4), i), shops[i], nullable_double(b.column(6), i),
+                            models[i], inserted[i]});
     }
   });
   return rows;
@@ -237,8 +273,8 @@ std::vector<FeatureRow> select_features(clickhouse::Client& client, const std::s
     const auto& scope = b.column(1).as<clickhouse::ColumnString>();
     const auto& name = b.column(2).as<clickhouse::ColumnString>();
     for (std::size_t i = 0; i < b.row_count(); ++i) {
-      rows.push_back(
-          FeatureRow{bucket[i], std::string(scope[i]), std::string(name[i]), nullable_double(b.column(3), i)});
+      rows.push_back(FeatureRow{bucket[i], std::string(scope[i]), std::string(name[i]),
+                                nullable_double(b.column(3), i)});
     }
   });
   return rows;
@@ -248,8 +284,8 @@ std::uint64_t count_prices(clickhouse::Client& client, const std::string& databa
   return select_count(client, count_prices_sql(database, q));
 }
 
-std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q,
-                                    std::uint64_t limit, std::uint64_t offset) {
+std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database,
+                                    const PriceQuery& q, std::uint64_t limit, std::uint64_t offset) {
   std::vector<PriceRow> rows;
   client.select(select_prices_sql(database, q, limit, offset), [&](const clickhouse::Block& b) {
     const auto& bucket = b.column(0).as<clickhouse::ColumnUInt32>();

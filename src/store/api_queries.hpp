@@ -21,7 +21,7 @@ class Client;
 namespace ypa::store {
 
 // One ORDER BY term by its API name (e.g. "bucket", "iphone"); callers pass only names that
-// order_fields() lists for the query kind, anything else is a UsageError.
+// order_fields() lists for the query kind, anything else is an InputError naming ordering.
 struct OrderTerm {
   std::string field;
   bool descending = false;
@@ -39,7 +39,7 @@ enum class BarKind { kIphone, kCohort };
 // filter; a row must be in all of them (an empty list matches nothing).
 struct BarQuery {
   BarKind kind = BarKind::kIphone;
-  std::string run_id = "live";  // validated by the caller
+  std::string run_id = "live";  // the builders below refuse a malformed one (InputError naming run_id)
   std::vector<std::vector<std::string>> scope_in;
   BucketBounds bucket;
   std::vector<OrderTerm> order;
@@ -99,7 +99,8 @@ const std::vector<std::string>& order_fields(ApiTable table);
 // The feature columns of features_wide for these windows (ema, sma, wma per window, then the bands).
 std::vector<std::string> feature_names(const std::vector<int>& window_min);
 
-// SQL text, exposed for unit tests.
+// SQL text, exposed for unit tests. Scopes are string literals and feature names quoted identifiers
+// (store/sql_text.hpp); the run id is validated.
 std::string count_bars_sql(const std::string& database, const BarQuery& q);
 std::string select_bars_sql(const std::string& database, const BarQuery& q, std::uint64_t limit,
                             std::uint64_t offset);
@@ -118,7 +119,7 @@ std::uint64_t count_features(clickhouse::Client& client, const std::string& data
 std::vector<FeatureRow> select_features(clickhouse::Client& client, const std::string& database,
                                         const FeatureQuery& q, std::uint64_t limit, std::uint64_t offset);
 std::uint64_t count_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q);
-std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q,
-                                    std::uint64_t limit, std::uint64_t offset);
+std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database,
+                                    const PriceQuery& q, std::uint64_t limit, std::uint64_t offset);
 
 }  // namespace ypa::store

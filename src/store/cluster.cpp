@@ -8,9 +8,11 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
+#include "store/names.hpp"
 #include "store/runs.hpp"
 #include "store/sql_text.hpp"
 
@@ -20,51 +22,38 @@ namespace {
 constexpr std::string_view kLocalSuffix = "_local";
 constexpr std::string_view kPlainEngine = "ENGINE = ReplacingMergeTree(inserted_at)";
 
-// The DDL of `table` as one server's CREATE TABLE, made to run ON CLUSTER with the replicated engine.
-std::string create_local_sql(const std::string& database, const std::string& cluster, TableSpec table) {
-  if (table.engine_clause.rfind(kPlainEngine, 0) != 0) {
-    throw Error(
-        fmt::format("{}: unexpected engine clause for a cluster table: {}", table.name, table.engine_clause));
-  }
-  table.name = local_table_name(table.name);
-  table.engine_clause = fmt::format("ENGINE = {}{}", replicated_engine(database, table.name),
-                                    table.engine_clause.substr(kPlainEngine.size()));
-  std::string sql = create_table_sql(database, table);
-  std::string head = fmt::format("CREATE TABLE IF NOT EXISTS {}.{}", database, table.name);
-  return head + fmt::format(" ON CLUSTER {}", cluster) + sql.substr(head.size());
-}
-
+// The ZooKeeper path of a replicated table: its parts are the database and table names, which must be
+// plain words (a "/" would add a level, a "{" a macro), so both are checked, not only quoted.
 std::string zookeeper_path(std::string_view database, std::string_view table) {
+  validate_database_name(database);
+  if (auto problem = word_problem(table, kMaxNameLength)) {
+    throw Error(fmt::format("table \"{}\" cannot be in a ZooKeeper path: {}", printable(table), *problem));
+  }
   return fmt::format("/clickhouse/tables/{{shard}}/{}/{}", database, table);
 }
 
 // The engine of `database`.`table` on the connected server, "" when there is no such table.
 std::string engine_of(clickhouse::Client& client, const std::string& database, std::string_view table) {
-  auto rows =
-      client.select_rows(fmt::format("SELECT engine FROM system.tables WHERE database = {} AND name = {}",
-                                     string_literal(database), string_literal(table)));
+  auto rows = client.select_rows(table_engine_sql(database, table));
   return rows.empty() ? "" : rows[0].at(0).value_or("");
 }
 
 std::map<std::string, std::string> columns_of(clickhouse::Client& client, const std::string& database,
                                               const std::string& table) {
   std::map<std::string, std::string> out;
-  for (const auto& row : client.select_rows(
-           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
-                       string_literal(database), string_literal(table)))) {
+  for (const auto& row : client.select_rows(table_columns_sql(database, table))) {
     out[row.at(0).value_or("")] = row.at(1).value_or("");
   }
   return out;
 }
 
-// "name type" of each column of `database`.`table` in the table's order; empty when there is no table.
-std::vector<std::string> column_list(clickhouse::Client& client, const std::string& database,
-                                     const std::string& table) {
-  std::vector<std::string> out;
-  for (const auto& row : client.select_rows(
-           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
-                       string_literal(database), string_literal(table)))) {
-    out.push_back(row.at(0).value_or("") + " " + row.at(1).value_or(""));
+// (name, type) of each column of `database`.`table` in the table's order; empty when there is no table.
+std::vector<std::pair<std::string, std::string>> column_list(clickhouse::Client& client,
+                                                             const std::string& database,
+                                                             const std::string& table) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : client.select_rows(table_columns_sql(database, table))) {
+    out.emplace_back(row.at(0).value_or(""), row.at(1).value_or(""));
   }
   return out;
 }
@@ -100,12 +89,81 @@ std::string sharding_key(std::string_view table) {
 }
 
 std::string replicated_engine(std::string_view database, std::string_view table) {
-  return fmt::format("ReplicatedReplacingMergeTree('{}', '{{replica}}', inserted_at)",
-                     zookeeper_path(database, table));
+  return fmt::format("ReplicatedReplacingMergeTree({}, '{{replica}}', inserted_at)",
+                     string_literal(zookeeper_path(database, table)));
+}
+
+std::string create_local_table_sql(const std::string& database, const std::string& cluster, TableSpec table) {
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
+  if (table.engine_clause.rfind(kPlainEngine, 0) != 0) {
+    throw Error(
+        fmt::format("{}: unexpected engine clause for a cluster table: {}", table.name, table.engine_clause));
+  }
+  table.name = local_table_name(table.name);
+  table.engine_clause = fmt::format("ENGINE = {}{}", replicated_engine(database, table.name),
+                                    table.engine_clause.substr(kPlainEngine.size()));
+  return create_table_sql(database, table, cluster);
+}
+
+std::string create_distributed_sql(const std::string& database, const std::string& cluster,
+                                   std::string_view table, std::string_view local,
+                                   std::string_view sharding) {
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
+  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} AS {} ENGINE = Distributed({}, {}, {}, {})",
+                     qualified_table(database, table), on_cluster(cluster), qualified_table(database, local),
+                     identifier(cluster), identifier(database), identifier(local), sharding);
+}
+
+std::vector<std::string> create_cluster_journal_sql(const std::string& database, const std::string& cluster) {
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
+  std::string local = local_table_name(kPromoteJournal);
+  // All rows of one target on one shard; readers merge the shards anyway.
+  return {fmt::format("CREATE TABLE IF NOT EXISTS {}{} {} ENGINE = ReplicatedMergeTree({}, '{{replica}}') {}",
+                      qualified_table(database, local), on_cluster(cluster), kPromoteJournalColumns,
+                      string_literal(zookeeper_path(database, local)), kPromoteJournalOrder),
+          create_distributed_sql(database, cluster, kPromoteJournal, local, "cityHash64(target)")};
+}
+
+std::string replicas_not_leading_sql(const std::string& database, const std::vector<std::string>& tables) {
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(string_literal(t));
+  return fmt::format(
+      "SELECT table FROM system.replicas WHERE database = {} AND table IN ({}) AND NOT is_leader ORDER BY "
+      "table",
+      string_literal(database), fmt::join(names, ", "));
+}
+
+std::string cluster_shards_sql(const std::string& cluster) {
+  return fmt::format(
+      "SELECT shard_num, host_address, port FROM system.clusters WHERE cluster = {} ORDER BY shard_num, "
+      "replica_num",
+      string_literal(cluster));
+}
+
+std::optional<std::string> cluster_of_engine(std::string_view engine_full) {
+  // Distributed(two_shards, db, price_aligned_local, ...); newer servers quote the arguments.
+  auto open = engine_full.find('(');
+  auto comma = engine_full.find(',', open == std::string_view::npos ? 0 : open);
+  if (engine_full.rfind("Distributed", 0) != 0 || open == std::string_view::npos ||
+      comma == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view name = engine_full.substr(open + 1, comma - open - 1);
+  while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  if (name.size() >= 2 && (name.front() == '\'' || name.front() == '`' || name.front() == '"') &&
+      name.back() == name.front()) {
+    name = name.substr(1, name.size() - 2);
+  }
+  // Only a plain word is taken: the name goes into DDL and into cluster('<name>', ...).
+  if (word_problem(name, kMaxNameLength)) return std::nullopt;
+  return std::string(name);
 }
 
 bool ensure_cluster_journal(clickhouse::Client& client, const std::string& database,
                             const std::string& cluster) {
+  validate_database_name(database);
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
   std::string local = local_table_name(kPromoteJournal);
   std::string front = engine_of(client, database, kPromoteJournal);
   if (!front.empty() && front != "Distributed") {
@@ -118,16 +176,7 @@ bool ensure_cluster_journal(clickhouse::Client& client, const std::string& datab
   if (!front.empty() && !engine_of(client, database, local).empty()) return false;
   require_every_replica(client, cluster,
                         fmt::format("creating the promote journal {}.{}", database, kPromoteJournal));
-  client.execute(
-      fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} {3} ENGINE = "
-                  "ReplicatedMergeTree('{4}', '{{replica}}') {5}",
-                  database, local, cluster, kPromoteJournalColumns, zookeeper_path(database, local),
-                  kPromoteJournalOrder));
-  // All rows of one target on one shard; readers merge the shards anyway.
-  client.execute(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = Distributed({2}, {0}, {3}, "
-      "cityHash64(target))",
-      database, kPromoteJournal, cluster, local));
+  for (const auto& statement : create_cluster_journal_sql(database, cluster)) client.execute(statement);
   return true;
 }
 
@@ -151,20 +200,24 @@ void require_every_replica(clickhouse::Client& client, const std::string& cluste
 
 std::string create_staging_sql(const std::string& database, const std::string& cluster,
                                std::string_view table, std::string_view staging) {
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
   PipelineSettings defaults;  // the engine clause does not depend on the zone or the windows
   TableSpec spec = table == "price_aligned" ? price_aligned_table(defaults) : features_wide_table(defaults);
   if (spec.name != table) throw Error(fmt::format("{}: not a run table", table));
-  return fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = {4}{5}", database,
-                     staging, cluster, local_table_name(table), replicated_engine(database, staging),
+  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} AS {} ENGINE = {}{}",
+                     qualified_table(database, staging), on_cluster(cluster),
+                     qualified_table(database, local_table_name(table)), replicated_engine(database, staging),
                      spec.engine_clause.substr(kPlainEngine.size()));
 }
 
 std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, const std::string& database,
                                                 const std::string& cluster,
                                                 const PipelineSettings& settings) {
+  validate_database_name(database);
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
   cluster_shards(client, cluster);  // a clear error for an unknown cluster before any DDL
   require_every_replica(client, cluster, fmt::format("ypa init of {}", database));
-  client.execute(fmt::format("CREATE DATABASE IF NOT EXISTS {} ON CLUSTER {}", database, cluster));
+  client.execute(create_database_sql(database, cluster));
   std::vector<InitReport> reports;
   for (const TableSpec& table : {price_aligned_table(settings), features_wide_table(settings)}) {
     InitReport report{table.name, false, {}};
@@ -179,11 +232,8 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
     }
     // Always sent: IF NOT EXISTS on every host also repairs a cluster where an earlier init reached
     // only some of them.
-    client.execute(create_local_sql(database, cluster, table));
-    client.execute(
-        fmt::format("CREATE TABLE IF NOT EXISTS {0}.{1} ON CLUSTER {2} AS {0}.{3} ENGINE = "
-                    "Distributed({2}, {0}, {3}, {4})",
-                    database, table.name, cluster, local, sharding_key(table.name)));
+    client.execute(create_local_table_sql(database, cluster, table));
+    client.execute(create_distributed_sql(database, cluster, table.name, local, sharding_key(table.name)));
     report.created = existing.empty();
     std::string previous;
     for (const auto& c : table.columns) {
@@ -191,10 +241,7 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
       if (!existing.empty() && it == existing.end()) {
         // The local tables first: the Distributed table must never list a column the shards lack.
         for (const auto& target : {local, table.name}) {
-          client.execute(fmt::format("ALTER TABLE {}.{} ON CLUSTER {} ADD COLUMN {} {}{}{}", database, target,
-                                     cluster, c.name, c.type,
-                                     c.default_expression.empty() ? "" : " DEFAULT " + c.default_expression,
-                                     previous.empty() ? "" : " AFTER " + previous));
+          client.execute(add_column_sql(database, target, c, previous, cluster));
         }
         report.added_columns.push_back(c.name);
       } else if (it != existing.end() && it->second != c.type) {
@@ -209,7 +256,7 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
     std::string staging = std::string(table.name) + std::string(kPromoteStagingSuffix);
     auto staging_columns = column_list(client, database, staging);
     if (!staging_columns.empty() && staging_columns != column_list(client, database, local)) {
-      client.execute(fmt::format("DROP TABLE IF EXISTS {}.{} ON CLUSTER {}", database, staging, cluster));
+      client.execute(drop_table_sql(database, staging, cluster));
     }
     client.execute(create_staging_sql(database, cluster, table.name, staging));
     reports.push_back(std::move(report));
@@ -221,15 +268,10 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
 
 void require_live_leaders(clickhouse::Client& client, const std::string& cluster, const std::string& database,
                           const std::vector<std::string>& tables, std::string_view what) {
-  std::vector<std::string> names;
-  for (const auto& t : tables) names.push_back(string_literal(t));
   for (const auto& shard : cluster_shards(client, cluster)) {
     auto connection = connect_to_shard(client.options(), shard);
     std::vector<std::string> led_elsewhere;
-    for (const auto& row : connection->select_rows(
-             fmt::format("SELECT table FROM system.replicas WHERE database = {} AND table IN ({}) AND NOT "
-                         "is_leader ORDER BY table",
-                         string_literal(database), fmt::join(names, ", ")))) {
+    for (const auto& row : connection->select_rows(replicas_not_leading_sql(database, tables))) {
       led_elsewhere.push_back(row.at(0).value_or(""));
     }
     if (led_elsewhere.empty()) continue;
@@ -255,10 +297,8 @@ void require_live_leaders(clickhouse::Client& client, const std::string& cluster
 
 std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster) {
   std::vector<Shard> shards;
-  for (const auto& row : client.select_rows(
-           fmt::format("SELECT shard_num, host_address, port FROM system.clusters WHERE cluster = {} "
-                       "ORDER BY shard_num, replica_num",
-                       string_literal(cluster)))) {
+  validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
+  for (const auto& row : client.select_rows(cluster_shards_sql(cluster))) {
     int number = std::stoi(row.at(0).value_or("0"));
     if (shards.empty() || shards.back().number != number) shards.push_back({number, {}});
     shards.back().replicas.push_back(
@@ -273,20 +313,16 @@ std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string&
 }
 
 std::optional<std::string> table_cluster(clickhouse::Client& client, const std::string& database) {
-  auto rows = client.select_rows(fmt::format(
-      "SELECT engine, engine_full FROM system.tables WHERE database = {} AND name = 'price_aligned'",
-      string_literal(database)));
+  auto rows = client.select_rows(table_engine_sql(database, "price_aligned"));
   if (rows.empty() || rows[0].at(0).value_or("") != "Distributed") return std::nullopt;
-  // Distributed(two_shards, db, price_aligned_local, ...); newer servers quote the arguments.
   std::string full = rows[0].at(1).value_or("");
-  auto open = full.find('(');
-  auto comma = full.find(',', open);
-  if (open == std::string::npos || comma == std::string::npos) {
-    throw Error(fmt::format("{}.price_aligned: cannot read the cluster from its engine {}", database, full));
-  }
-  std::string name;
-  for (char c : full.substr(open + 1, comma - open - 1)) {
-    if (c != ' ' && c != '\'' && c != '`' && c != '"') name += c;
+  auto name = cluster_of_engine(full);
+  if (!name) {
+    // Server metadata, not input: the table was made by hand, not by `ypa init`.
+    throw Error(
+        fmt::format("{}.price_aligned: its engine names no cluster that ypa can use (only A-Z, a-z, 0-9 "
+                    "and _): {}",
+                    database, printable(full)));
   }
   return name;
 }

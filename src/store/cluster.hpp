@@ -29,8 +29,26 @@ std::string local_table_name(std::string_view table);
 std::string sharding_key(std::string_view table);
 
 // ReplicatedReplacingMergeTree(inserted_at) of `database`.`table` with the standard macros:
-// ZooKeeper path /clickhouse/tables/{shard}/<database>/<table>, replica {replica}.
+// ZooKeeper path /clickhouse/tables/{shard}/<database>/<table>, replica {replica}. The path is a string
+// literal; InputError for a database name that is not a plain word (it would change the path).
 std::string replicated_engine(std::string_view database, std::string_view table);
+
+// The DDL of the cluster, as pure functions (names quoted, the cluster checked by on_cluster()):
+// <table>_local ON CLUSTER with the replicated engine, for a run table as price_aligned_table() makes it;
+std::string create_local_table_sql(const std::string& database, const std::string& cluster, TableSpec table);
+// `table` ON CLUSTER: a Distributed table over `local` with the same columns;
+std::string create_distributed_sql(const std::string& database, const std::string& cluster,
+                                   std::string_view table, std::string_view local, std::string_view sharding);
+// run_promotions_local (replicated) and the Distributed run_promotions over it.
+std::vector<std::string> create_cluster_journal_sql(const std::string& database, const std::string& cluster);
+// table of each of `tables` of `database` whose replica on the connected server is not the leader.
+std::string replicas_not_leading_sql(const std::string& database, const std::vector<std::string>& tables);
+// shard_num, host_address, port of every replica of `cluster`, in remote_servers order.
+std::string cluster_shards_sql(const std::string& cluster);
+// The cluster named by a Distributed table's engine_full (system.tables), when it is a plain word
+// (A-Z, a-z, 0-9, _; quoted or not); nullopt otherwise. It is server metadata, so it is checked before
+// it is used in any statement.
+std::optional<std::string> cluster_of_engine(std::string_view engine_full);
 
 // `ypa init` on a cluster makes everything promote_run needs, so that a promote or a drop never sends
 // DDL ON CLUSTER (which waits for every replica, also a stopped one, until
@@ -84,7 +102,8 @@ void require_live_leaders(clickhouse::Client& client, const std::string& cluster
 std::vector<Shard> cluster_shards(clickhouse::Client& client, const std::string& cluster);
 
 // The cluster behind `database`.price_aligned when it is a Distributed table (made by `ypa init` on a
-// cluster); nullopt for a table on one server or no table.
+// cluster); nullopt for a table on one server or no table. Error when its engine names no cluster that
+// cluster_of_engine() accepts.
 std::optional<std::string> table_cluster(clickhouse::Client& client, const std::string& database);
 
 // A connection to the first replica of `shard` that answers, with base's credentials and database,

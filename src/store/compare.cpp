@@ -11,8 +11,10 @@
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
+#include "store/names.hpp"
 #include "store/run_id.hpp"
 #include "store/runs.hpp"
+#include "store/schema.hpp"
 #include "store/sql_text.hpp"
 
 namespace ypa::store {
@@ -69,9 +71,7 @@ std::vector<std::string> value_columns(clickhouse::Client& client, const std::st
                                        std::string_view table) {
   const TableShape& shape = shape_of(table);
   std::vector<std::string> out;
-  for (const auto& row :
-       client.select_rows(fmt::format("SELECT name FROM system.columns WHERE database = {} AND table = {}",
-                                      string_literal(database), string_literal(table)))) {
+  for (const auto& row : client.select_rows(table_columns_sql(database, table))) {
     std::string name = row.at(0).value_or("");
     if (name == "run_id" || name == "inserted_at") continue;
     if (std::find(shape.keys.begin(), shape.keys.end(), name) != shape.keys.end()) continue;
@@ -92,6 +92,8 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
                               const std::vector<std::string>& value_columns, const CompareOptions& options,
                               int month, std::uint64_t slices, std::uint64_t slice) {
   const TableShape& shape = shape_of(table);
+  validate_run_id(options.base, "--base");
+  validate_run_id(options.target, "--target");
   std::string a = string_literal(options.base);
   std::string b = string_literal(options.target);
   std::string tol = fmt::format("{}", options.tolerance);  // shortest text that reads back exactly
@@ -106,7 +108,7 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
       "sum(row_differs)"};
   std::vector<std::string> differs;
   for (std::size_t i = 0; i < value_columns.size(); ++i) {
-    std::string col = clickhouse::quote_identifier(value_columns[i]);
+    std::string col = identifier(value_columns[i]);
     std::string va = fmt::format("a_{}", i), vb = fmt::format("b_{}", i);
     std::string na = fmt::format("an_{}", i), nb = fmt::format("bn_{}", i);
     // NULL travels as a flag beside the value: on 18.16 anyIf over a Nullable column returns 0, not NULL,
@@ -164,6 +166,7 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
 Comparison compare_runs(clickhouse::Client& client, const std::string& database,
                         const CompareOptions& options, const TimeZone& zone) {
   auto start = std::chrono::steady_clock::now();
+  validate_database_name(database);
   validate_run_id(options.base, "--base");
   validate_run_id(options.target, "--target");
   if (!(options.tolerance >= 0) || !std::isfinite(options.tolerance)) {

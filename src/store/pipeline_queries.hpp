@@ -1,5 +1,6 @@
 // The SQL the pipeline sends to ClickHouse besides its inserts: reading a run's price_aligned back
-// (for --steps without align) and the newest version already written (for inserted_at).
+// (for --steps without align) and the newest version already written (for inserted_at). Each builder
+// validates the run id (InputError naming run_id) and quotes the database and column names.
 #pragma once
 
 #include <cstdint>
@@ -11,19 +12,20 @@
 namespace ypa::store {
 
 // iphone_id, shop_id, bucket (UInt32 seconds), price_new of run `run_id`, deduplicated by inserted_at,
-// for buckets in [first, last]. Filters are empty for "all". run_id must be validated already.
-std::string select_price_aligned_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
-                                     EpochSeconds last, const std::vector<std::int64_t>& iphone_ids,
+// for buckets in [first, last]. Filters are empty for "all".
+std::string select_price_aligned_sql(const std::string& database, const std::string& run_id,
+                                     EpochSeconds first, EpochSeconds last,
+                                     const std::vector<std::int64_t>& iphone_ids,
                                      const std::vector<std::int64_t>& shop_ids);
 
 // One row, one column: the largest inserted_at (Unix seconds) of the run's rows with buckets in
 // [first, last], in either table; 0 if none. Only these rows can be replaced by a write of that range.
-std::string select_latest_version_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
-                                      EpochSeconds last);
+std::string select_latest_version_sql(const std::string& database, const std::string& run_id,
+                                      EpochSeconds first, EpochSeconds last);
 
 // scope, bucket (UInt32), mean of the run's features_wide rows with buckets in [first, last], deduplicated.
-std::string select_mean_history_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
-                                    EpochSeconds last);
+std::string select_mean_history_sql(const std::string& database, const std::string& run_id,
+                                    EpochSeconds first, EpochSeconds last);
 
 // scope, then per column in `ema_columns` that column's value at the scope's latest bucket in
 // [first, last] (deduplicated): the EMA state a series carries into the bucket after `last`.

@@ -12,7 +12,9 @@
 #include "core/errors.hpp"
 #include "store/cluster.hpp"
 #include "store/failpoint.hpp"
+#include "store/names.hpp"
 #include "store/run_id.hpp"
+#include "store/runs_sql.hpp"
 #include "store/sql_text.hpp"
 
 namespace ypa::store {
@@ -211,34 +213,9 @@ std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, i
   return out;
 }
 
-std::string copy_month_sql(std::string_view database, std::string_view table, std::string_view staging,
-                           const std::vector<std::string>& columns, std::string_view source,
-                           std::string_view target, int month) {
-  // INSERT ... SELECT maps columns by position. The new run id and now() carry no alias on purpose: an
-  // alias named run_id would also rewrite run_id in the WHERE clause.
-  std::vector<std::string> select;
-  for (const auto& c : columns) {
-    if (c == "run_id") {
-      select.push_back(string_literal(target));
-    } else if (c == "inserted_at") {
-      select.push_back("now()");
-    } else {
-      select.push_back(clickhouse::quote_identifier(c));
-    }
-  }
-  std::vector<std::string> quoted;
-  for (const auto& c : columns) quoted.push_back(clickhouse::quote_identifier(c));
-  return fmt::format(
-      "INSERT INTO {} ({}) SELECT {} FROM {} FINAL WHERE run_id = {} AND toYYYYMM(bucket) = {}",
-      qualified_table(database, staging), fmt::join(quoted, ", "), fmt::join(select, ", "),
-      qualified_table(database, table), string_literal(source), month);
-}
-
 RunStore::RunStore(clickhouse::Client& client, std::string database, PipelineSettings settings)
-    : client_(client), database_(std::move(database)), settings_(std::move(settings)) {}
-
-std::string RunStore::table_ref(std::string_view table) const {
-  return qualified_table(database_, table);
+    : client_(client), database_(std::move(database)), settings_(std::move(settings)) {
+  validate_database_name(database_);
 }
 
 const std::string& RunStore::cluster() {
@@ -255,27 +232,17 @@ std::vector<std::unique_ptr<clickhouse::Client>> RunStore::connect_shards() {
 }
 
 std::vector<Partition> RunStore::partitions(const std::vector<std::string>& tables) {
-  // On a cluster the partitions are those of <table>_local on every shard: the cluster() table function
-  // reads system.parts of one replica per shard (clusterAllReplicas is newer than 18.16), so rows and
-  // bytes count each shard once, not each copy.
+  // On a cluster the partitions are those of <table>_local on every shard.
   const bool on_cluster = !cluster().empty();
-  std::vector<std::string> names;
-  for (const auto& t : tables) names.push_back(string_literal(on_cluster ? local_table_name(t) : t));
-  std::string parts =
-      on_cluster ? fmt::format("cluster({}, system, parts)", string_literal(cluster())) : "system.parts";
-  auto rows = client_.select_rows(fmt::format(
-      "SELECT table, partition, sum(rows), sum(bytes_on_disk), toUInt32(min(min_time)), "
-      "toUInt32(max(max_time)) "
-      "FROM {} WHERE database = {} AND table IN ({}) AND active GROUP BY table, partition",
-      parts, string_literal(database_), fmt::join(names, ", ")));
+  auto rows = client_.select_rows(partitions_sql(database_, tables, cluster()));
   std::vector<Partition> out;
   for (const auto& row : rows) {
     auto key = parse_partition(row.at(1).value_or(""));
     if (!key) continue;  // not a (run_id, month) partition: a table made by someone else
     std::string table = row.at(0).value_or("");
     if (on_cluster) table.resize(table.size() - local_table_name("").size());
-    out.push_back(Partition{table, key->run_id, key->month, to_u64(row.at(2)),
-                            to_u64(row.at(3)), static_cast<EpochSeconds>(to_u64(row.at(4))),
+    out.push_back(Partition{table, key->run_id, key->month, to_u64(row.at(2)), to_u64(row.at(3)),
+                            static_cast<EpochSeconds>(to_u64(row.at(4))),
                             static_cast<EpochSeconds>(to_u64(row.at(5)))});
   }
   auto order = [&](const Partition& p) {
@@ -306,8 +273,7 @@ std::vector<RunInfo> RunStore::list_runs() {
     bool present =
         std::any_of(runs.begin(), runs.end(), [&](const auto& r) { return r.second.tables.count(table); });
     if (!present) continue;
-    for (const auto& row : client_.select_rows(fmt::format(
-             "SELECT run_id, toUInt32(max(inserted_at)) FROM {} GROUP BY run_id", table_ref(table)))) {
+    for (const auto& row : client_.select_rows(last_inserts_sql(database_, table))) {
       auto it = runs.find(row.at(0).value_or(""));
       if (it == runs.end()) continue;
       auto usage = it->second.tables.find(table);
@@ -374,25 +340,20 @@ void RunStore::drop_partitions(const std::vector<Partition>& partitions) {
     auto shards = connect_shards();
     for (const auto& p : partitions) {
       for (auto& shard : shards) {
-        shard->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}",
-                                   qualified_table(database_, local_table_name(p.table)),
-                                   partition_literal(p.run_id, p.month)));
+        shard->execute(drop_partition_sql(database_, local_table_name(p.table), p.run_id, p.month));
       }
     }
     return;
   }
   for (const auto& p : partitions) {
-    client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(p.table),
-                                partition_literal(p.run_id, p.month)));
+    client_.execute(drop_partition_sql(database_, p.table, p.run_id, p.month));
   }
 }
 
-std::vector<std::string> RunStore::columns_of(std::string_view table) {
-  std::vector<std::string> out;
-  for (const auto& row : client_.select_rows(
-           fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {}",
-                       string_literal(database_), string_literal(table)))) {
-    out.push_back(row.at(0).value_or("") + " " + row.at(1).value_or(""));
+std::vector<std::pair<std::string, std::string>> RunStore::columns_of(std::string_view table) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : client_.select_rows(table_columns_sql(database_, table))) {
+    out.emplace_back(row.at(0).value_or(""), row.at(1).value_or(""));
   }
   return out;
 }
@@ -414,14 +375,12 @@ void RunStore::ensure_staging(std::string_view table) {
                           fmt::format("creating the staging table {}.{}", database_, staging));
   }
   if (rebuild) {
-    client_.execute(fmt::format("DROP TABLE IF EXISTS {}{}", table_ref(staging),
-                                on_cluster ? " ON CLUSTER " + cluster() : ""));
+    client_.execute(drop_table_sql(database_, staging, cluster()));
     staging_columns.clear();
   }
   if (staging_columns.empty()) {
     client_.execute(on_cluster ? create_staging_sql(database_, cluster(), table, staging)
-                               : fmt::format("CREATE TABLE IF NOT EXISTS {} AS {}", table_ref(staging),
-                                             table_ref(table)));
+                               : create_staging_table_sql(database_, staging, table));
   }
 }
 
@@ -429,61 +388,47 @@ std::uint64_t RunStore::copy_month(std::string_view table, std::string_view sour
                                    int month) {
   std::string staging = std::string(table) + std::string(kPromoteStagingSuffix);
   std::vector<std::string> columns;
-  for (const auto& c : columns_of(table)) columns.push_back(c.substr(0, c.find(' ')));
-  std::string staging_partition = partition_literal(target, month);
+  for (const auto& [name, type] : columns_of(table)) columns.push_back(name);
   if (!cluster().empty()) return copy_month_on_shards(table, staging, columns, source, target, month);
   // A crash may have left this month half-built in staging; start it afresh.
-  client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
+  client_.execute(drop_partition_sql(database_, staging, target, month));
   client_.execute(copy_month_sql(database_, table, staging, columns, source, target, month));
-  auto staged = std::stoull(
-      client_
-          .select_value(fmt::format("SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
-                                    table_ref(staging), string_literal(target), month))
-          .value_or("0"));
+  auto staged =
+      std::stoull(client_.select_value(count_month_sql(database_, staging, target, month)).value_or("0"));
   failpoint("promote_after_stage");
-  if (staged == 0) {
-    // REPLACE from an empty staging partition would empty the target month; say what is meant instead.
-    client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(table), staging_partition));
-  } else {
-    client_.execute(fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(table),
-                                staging_partition, table_ref(staging)));
-  }
+  // REPLACE from an empty staging partition would empty the target month; say what is meant instead.
+  client_.execute(staged == 0 ? drop_partition_sql(database_, table, target, month)
+                              : replace_partition_sql(database_, table, target, month, staging));
   failpoint("promote_after_replace");
-  client_.execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), staging_partition));
+  client_.execute(drop_partition_sql(database_, staging, target, month));
   return staged;
 }
 
 std::uint64_t RunStore::copy_month_on_shards(std::string_view table, const std::string& staging,
-                                            const std::vector<std::string>& columns, std::string_view source,
-                                            std::string_view target, int month) {
+                                             const std::vector<std::string>& columns, std::string_view source,
+                                             std::string_view target, int month) {
   // The single-server steps on each shard's local tables. A key lives on one shard in every run (the
   // sharding key has no run_id), so each shard builds its share from its own rows. Every shard stages
   // before any replaces, to keep short the time in which a reader sees some shards old, some new.
   std::string local = local_table_name(table);
-  std::string partition = partition_literal(target, month);
   auto shards = connect_shards();
   std::vector<std::uint64_t> staged;
   for (auto& shard : shards) {
-    shard->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), partition));
+    shard->execute(drop_partition_sql(database_, staging, target, month));
     shard->execute(copy_month_sql(database_, local, staging, columns, source, target, month));
-    staged.push_back(std::stoull(
-        shard
-            ->select_value(fmt::format("SELECT count() FROM {} WHERE run_id = {} AND toYYYYMM(bucket) = {}",
-                                       table_ref(staging), string_literal(target), month))
-            .value_or("0")));
+    staged.push_back(
+        std::stoull(shard->select_value(count_month_sql(database_, staging, target, month)).value_or("0")));
   }
   failpoint("promote_after_stage");
   for (std::size_t i = 0; i < shards.size(); ++i) {
     // A shard without source rows in this month must lose its target rows, as REPLACE would make it.
-    shards[i]->execute(staged[i] == 0
-                           ? fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(local), partition)
-                           : fmt::format("ALTER TABLE {} REPLACE PARTITION {} FROM {}", table_ref(local),
-                                         partition, table_ref(staging)));
+    shards[i]->execute(staged[i] == 0 ? drop_partition_sql(database_, local, target, month)
+                                      : replace_partition_sql(database_, local, target, month, staging));
   }
   failpoint("promote_after_replace");
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < shards.size(); ++i) {
-    shards[i]->execute(fmt::format("ALTER TABLE {} DROP PARTITION {}", table_ref(staging), partition));
+    shards[i]->execute(drop_partition_sql(database_, staging, target, month));
     total += staged[i];
   }
   return total;
@@ -524,10 +469,7 @@ std::vector<MonthCheck> RunStore::verify(std::string_view source, std::string_vi
   for (const auto& table : run_tables()) {
     std::map<int, MonthCheck> months;
     auto count = [&](clickhouse::Client& client, const std::string& counted) {
-      for (const auto& row : client.select_rows(
-               fmt::format("SELECT toYYYYMM(bucket) AS month, countIf(run_id = {0}), countIf(run_id = {1}) "
-                           "FROM {2} FINAL WHERE run_id IN ({0}, {1}) GROUP BY month",
-                           string_literal(source), string_literal(target), table_ref(counted)))) {
+      for (const auto& row : client.select_rows(verify_counts_sql(database_, counted, source, target))) {
         int month = std::stoi(row.at(0).value_or("0"));
         MonthCheck& c = months.try_emplace(month, MonthCheck{table, month, 0, 0}).first->second;
         c.source_rows += to_u64(row.at(1));
@@ -560,21 +502,16 @@ void RunStore::ensure_journal() {
     ensure_cluster_journal(client_, database_, cluster());
     return;
   }
-  client_.execute(fmt::format("CREATE TABLE IF NOT EXISTS {} {} ENGINE = MergeTree {}",
-                              table_ref(kPromoteJournal), kPromoteJournalColumns, kPromoteJournalOrder));
+  client_.execute(create_journal_sql(database_));
 }
 
-void RunStore::journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase) {
-  auto seq = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  // INSERT ... SELECT runs entirely on the server: one statement, one atomic block.
-  std::string insert = fmt::format(
-      "INSERT INTO {} (target, source, backup, keep_backup, drop_source, phase, seq) SELECT {}, "
-      "{}, {}, {}, {}, {}, {}",
-      table_ref(kPromoteJournal), string_literal(options.target), string_literal(options.source),
-      string_literal(backup), options.keep_backup ? 1 : 0, options.drop_source ? 1 : 0,
-      string_literal(phase_name(phase)), seq);
+std::uint64_t RunStore::next_promote_seq(std::string_view target) {
+  return std::stoull(client_.select_value(next_promote_seq_sql(database_, target)).value_or("1"));
+}
+
+void RunStore::journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase,
+                       std::uint64_t seq) {
+  std::string insert = journal_insert_sql(database_, options, backup, phase, seq);
   if (cluster().empty()) {
     client_.execute(insert);
     return;
@@ -587,22 +524,16 @@ void RunStore::journal(const PromoteOptions& options, std::string_view backup, P
 }
 
 std::vector<PromoteJournalEntry> RunStore::unfinished_promotes() {
-  auto exists =
-      client_.select_value(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = {}",
-                                       string_literal(database_), string_literal(kPromoteJournal)));
-  if (exists.value_or("0") == "0") return {};
+  if (client_.select_rows(table_engine_sql(database_, kPromoteJournal)).empty()) return {};
   std::vector<PromoteJournalEntry> out;
-  for (const auto& row : client_.select_rows(
-           fmt::format("SELECT target, argMax(source, seq), argMax(backup, seq), argMax(keep_backup, seq), "
-                       "argMax(drop_source, seq), argMax(phase, seq) AS last_phase FROM {} GROUP BY target "
-                       "HAVING last_phase != 'done' ORDER BY target",
-                       table_ref(kPromoteJournal)))) {
+  for (const auto& row : client_.select_rows(unfinished_promotes_sql(database_))) {
     auto phase = phase_from_name(row.at(5).value_or(""));
     if (!phase)
-      throw Error(fmt::format("{}.{}: unknown phase {}", database_, kPromoteJournal, row.at(5).value_or("")));
+      throw Error(fmt::format("{}.{}: unknown phase {}", database_, kPromoteJournal,
+                              printable(row.at(5).value_or(""))));
     out.push_back(PromoteJournalEntry{row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
-                                      row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0",
-                                      *phase});
+                                      row.at(3).value_or("0") != "0", row.at(4).value_or("0") != "0", *phase,
+                                      to_u64(row.at(6))});
   }
   return out;
 }
@@ -689,13 +620,24 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
     require_live_leaders(client_, cluster(), database_, dropped_in,
                          fmt::format("promote_run --from {} --to {}", opts.source, opts.target));
   }
+  // The journal's order (docs/runs.md, "Journal order"): every phase of this promote is journaled with
+  // the same seq, the promote's number for its target, and resumption takes the largest (seq, phase
+  // rank). A new promote takes one more than the largest seq in the journal, read from the journal itself
+  // on the server, so no host's clock takes part: a clock stepped back, or another host with another
+  // clock finishing a promote that this one started, cannot make an earlier phase look newer. Within a
+  // promote the phases only go forward (each is journaled after the step it names and a resumed promote
+  // continues after the last one), so the largest rank is the step reached. Two promotes into one target
+  // at the same moment could take the same seq; that is not supported (docs/runs.md).
   PromotePhase phase = PromotePhase::kStarted;
+  std::uint64_t seq = 0;
   if (plan.resume) {
     phase = plan.resume->phase;
+    seq = plan.resume->seq;
     say(progress, fmt::format("resuming the promote of {} into {} after step {}", opts.source, opts.target,
                               phase_name(phase)));
   } else {
-    journal(opts, plan.backup_run, PromotePhase::kStarted);
+    seq = next_promote_seq(opts.target);
+    journal(opts, plan.backup_run, PromotePhase::kStarted, seq);
   }
 
   if (phase == PromotePhase::kStarted) {
@@ -716,21 +658,21 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
         say(progress, fmt::format("dropped old backup {} (BACKUP_KEEP={})", old, settings_.backup_keep));
       }
     }
-    journal(opts, plan.backup_run, PromotePhase::kBackedUp);
+    journal(opts, plan.backup_run, PromotePhase::kBackedUp, seq);
     failpoint("promote_after_backup");
     phase = PromotePhase::kBackedUp;
   }
   if (phase == PromotePhase::kBackedUp) {
     copy_run(opts.source, opts.target, progress);
     failpoint("promote_before_journal_replaced");
-    journal(opts, plan.backup_run, PromotePhase::kReplaced);
+    journal(opts, plan.backup_run, PromotePhase::kReplaced, seq);
     phase = PromotePhase::kReplaced;
   }
   if (phase == PromotePhase::kReplaced) {
     result.verified = verify(opts.source, opts.target);
     say(progress, fmt::format("verified {} months: row counts of {} equal those of {}",
                               result.verified.size(), opts.target, opts.source));
-    journal(opts, plan.backup_run, PromotePhase::kVerified);
+    journal(opts, plan.backup_run, PromotePhase::kVerified, seq);
     failpoint("promote_after_verify");
     phase = PromotePhase::kVerified;
   }
@@ -747,7 +689,7 @@ PromoteResult RunStore::promote(const PromoteOptions& options, const ProgressFn&
       result.source_dropped = true;
       say(progress, fmt::format("dropped the source {} ({} partitions)", opts.source, parts.size()));
     }
-    journal(opts, plan.backup_run, PromotePhase::kDone);
+    journal(opts, plan.backup_run, PromotePhase::kDone, seq);
   }
   result.elapsed_ms = ms_since(start);
   return result;

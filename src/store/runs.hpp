@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/settings.hpp"
@@ -28,7 +29,10 @@ class Client;
 namespace ypa::store {
 
 // promote_run builds each month in <table>_promote_staging and journals its steps in run_promotions
-// (columns and ORDER BY shared by the one-server table and the cluster's, store/cluster.hpp).
+// (columns and ORDER BY shared by the one-server table and the cluster's, store/cluster.hpp). seq is the
+// promote's number for its target (one more than any before it), shared by all its phases: the
+// journal's order is (seq, phase), no clock's (docs/runs.md). Journals written by earlier versions hold
+// the host's clock in nanoseconds there; new numbers continue above them.
 inline constexpr std::string_view kPromoteStagingSuffix = "_promote_staging";
 inline constexpr std::string_view kPromoteJournal = "run_promotions";
 inline constexpr std::string_view kPromoteJournalColumns =
@@ -113,6 +117,7 @@ struct PromoteJournalEntry {
   bool keep_backup = false;
   bool drop_source = false;
   PromotePhase phase = PromotePhase::kStarted;
+  std::uint64_t seq = 0;  // the promote's number for its target, shared by all its phases
 };
 
 struct MonthPlan {
@@ -151,11 +156,6 @@ std::string backup_run_name(std::string_view yyyymmdd, const std::set<std::strin
 // never one in `protect` (the source of the running promote, the backup it just made).
 std::vector<std::string> backups_to_drop(const std::vector<std::string>& runs, int keep,
                                          const std::set<std::string>& protect);
-// The statement that copies month `month` of run `source` of `table`, deduplicated, into `staging` as
-// run `target` with inserted_at = now(). `columns` are the table's columns in order.
-std::string copy_month_sql(std::string_view database, std::string_view table, std::string_view staging,
-                           const std::vector<std::string>& columns, std::string_view source,
-                           std::string_view target, int month);
 
 using ProgressFn = std::function<void(const std::string& line)>;
 
@@ -186,16 +186,18 @@ class RunStore {
   std::vector<PromoteJournalEntry> unfinished_promotes();
 
  private:
-  std::string table_ref(std::string_view table) const;
   // The cluster behind the run tables ("" on one server), read once from the tables themselves
   // (store/cluster.hpp): on a cluster, partitions live in <table>_local on every shard.
   const std::string& cluster();
   // One connection per shard of the cluster, to the first replica that answers.
   std::vector<std::unique_ptr<clickhouse::Client>> connect_shards();
-  std::vector<std::string> columns_of(std::string_view table);
+  // (name, type) of each column of `table`, in order; empty when there is no such table.
+  std::vector<std::pair<std::string, std::string>> columns_of(std::string_view table);
   void ensure_staging(std::string_view table);
   void ensure_journal();
-  void journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase);
+  // One more than the largest seq journaled for `target` (1 for the first promote into it).
+  std::uint64_t next_promote_seq(std::string_view target);
+  void journal(const PromoteOptions& options, std::string_view backup, PromotePhase phase, std::uint64_t seq);
   // Rebuilds month `month` of run `target` as a deduplicated copy of run `source`, atomically.
   std::uint64_t copy_month(std::string_view table, std::string_view source, std::string_view target,
                            int month);

@@ -109,6 +109,55 @@ TEST_F(PromoteRunTest, CrashAtEachFailPointThenRerunFinishes) {
   }
 }
 
+// The journal's order does not come from the host's clock: a promote started on one host, resumed on a
+// host whose clock is an hour behind (or after the clock was stepped back) and stopped again while it
+// dropped the source, is finished from the step it reached. Resuming an earlier step would copy the
+// half-dropped source into live again and drop from live the months already gone from the source.
+TEST_F(PromoteRunTest, ResumeFollowsTheJournalNotTheHostClock) {
+  fill_scenario();
+  std::vector<std::string> args{"promote_run", "--from", "bf", "--to", "live", "--confirm", "--drop-source"};
+  auto first = ypa(args, {"YPA_FAILPOINT=promote_after_backup:1"});
+  ASSERT_EQ(first.exit_code, 137) << first.out << first.err;
+  auto behind = ypa_with_clock("-3600s", args, {"YPA_FAILPOINT=promote_during_drop_source:2"});
+  ASSERT_EQ(behind.exit_code, 137) << behind.out << behind.err;
+  ASSERT_NE(behind.out.find("after step backed_up"), std::string::npos) << behind.out << behind.err;
+  ASSERT_NE(fingerprint("bf"), "") << "the source should be half dropped";
+
+  auto rerun = ypa(args);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("after step verified"), std::string::npos) << rerun.out;
+  EXPECT_EQ(fingerprint("live"), bf_);
+  EXPECT_EQ(months("live"), "202501\n202502\n202503\n");
+  EXPECT_EQ(fingerprint("bf"), "");
+  auto list = ypa({"list_runs"});
+  EXPECT_EQ(list.out.find("note: the promote"), std::string::npos) << list.out;
+}
+
+// A journal written by an earlier ypa (seq = the host's clock in nanoseconds, one per row) stays
+// readable: its unfinished promote is resumed from its latest row, and the next promote's number
+// continues above the clock values.
+TEST_F(PromoteRunTest, JournalOfAnEarlierVersionIsResumedAndContinued) {
+  fill_scenario();
+  const std::string journal = db_ + ".run_promotions";
+  clickhouse("INSERT INTO " + journal +
+             " (target, source, backup, keep_backup, drop_source, phase, seq) VALUES "
+             "('live', 'bf', '', 0, 0, 'started', 1764000000000000000), "
+             "('live', 'bf', '', 0, 0, 'backed_up', 1764000000500000000)");
+  auto list = ypa({"list_runs"});
+  EXPECT_NE(list.out.find("note: the promote"), std::string::npos) << list.out;
+  auto rerun = ypa({"promote_run", "--from", "bf", "--to", "live", "--confirm"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("after step backed_up"), std::string::npos) << rerun.out;
+  EXPECT_EQ(fingerprint("live"), bf_);
+  auto next = ypa({"promote_run", "--from", "old", "--to", "live", "--confirm"});
+  ASSERT_EQ(next.exit_code, 0) << next.out << next.err;
+  EXPECT_EQ(fingerprint("live"), old_);
+  EXPECT_EQ(clickhouse("SELECT arraySort(groupArray(phase)) FROM " + journal +
+                       " WHERE target = 'live' AND seq = 1764000000500000001"),
+            "['backed_up','done','replaced','started','verified']\n");
+  EXPECT_EQ(ypa({"list_runs"}).out.find("note: the promote"), std::string::npos);
+}
+
 TEST_F(PromoteRunTest, SigkillAtRandomMomentsThenRerunLeavesLiveEqualToTheSource) {
   fill_scenario();
   int killed = kill_promotes_and_rerun(8, 20250131, std::chrono::milliseconds(600));

@@ -39,9 +39,25 @@ class RunsTest : public ::testing::Test {
   }
 
   CommandResult ypa(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    return run_ypa(args, ypa_env(extra_env));
+  }
+
+  // `ypa` as run on a host whose wall clock is `offset` off (faketime's syntax: "-3600s" is an hour
+  // behind), through libfaketime (Debian package faketime). The monotonic clock stays true, so that
+  // connection timeouts behave.
+  CommandResult ypa_with_clock(const std::string& offset, const std::vector<std::string>& args,
+                               const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> argv{"faketime", "-f", offset, ypa_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto env = ypa_env(extra_env);
+    env.push_back("FAKETIME_DONT_FAKE_MONOTONIC=1");
+    return run_command(argv, env);
+  }
+
+  std::vector<std::string> ypa_env(const std::vector<std::string>& extra_env) const {
     std::vector<std::string> env{"CLICKHOUSE_DB=" + db_, "PIPELINE_TZ=Asia/Tokyo"};
     env.insert(env.end(), extra_env.begin(), extra_env.end());
-    return run_ypa(args, env);
+    return env;
   }
 
   // `port`: another server than CLICKHOUSE_PORT (0: that one).

@@ -1,5 +1,7 @@
 // The pure parts of the run registry and compare_runs: SQL literals, partition text, table lists,
 // backup names and retention, and the text of the copy and compare statements.
+#include "store/runs_sql.hpp"
+
 #include <gtest/gtest.h>
 
 #include "core/errors.hpp"
