@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "store/schema.hpp"
+#include "store/sql_text.hpp"
 
 namespace ypa::pipeline {
 namespace {
@@ -48,8 +49,8 @@ const std::vector<std::string> kInsertSessionSettings{"SET min_insert_block_size
 SliceWriter::SliceWriter(const ClickHouseSettings& settings, const RunOptions& options, const Catalog& catalog,
                          std::uint32_t inserted_at, RunStats& stats)
     : settings_(settings),
-      price_aligned_{fmt::format("{}.price_aligned", settings.database), nullptr, std::nullopt},
-      features_wide_{fmt::format("{}.features_wide", settings.database), nullptr, std::nullopt},
+      price_aligned_{store::qualified_table(settings.database, "price_aligned"), nullptr, std::nullopt},
+      features_wide_{store::qualified_table(settings.database, "features_wide"), nullptr, std::nullopt},
       database_(settings.database),
       options_(options),
       catalog_(catalog),
