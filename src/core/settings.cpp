@@ -87,12 +87,8 @@ void PipelineSettings::validate() const {
   if (1440 % interval_min != 0) {
     throw InputError(fmt::format("PIPELINE_INTERVAL_MIN={}: must divide a day (1440 minutes)", interval_min));
   }
-  // The flag --device is checked where it is parsed; this names the variable when the value came from it.
-  bool cuda_n = device.starts_with("cuda:") && device.size() > 5 &&
-                device.find_first_not_of("0123456789", 5) == std::string::npos;
-  if (device != "cpu" && device != "auto" && !cuda_n) {
-    throw InputError(fmt::format("PIPELINE_DEVICE='{}': expected cpu, auto or cuda:N", device));
-  }
+  // PIPELINE_DEVICE is checked where the device is chosen (compute::resolve_device), after a --device
+  // flag had the chance to override it.
   for (int w : window_min) {
     if (w % interval_min != 0) {
       throw InputError(fmt::format("FEATURE_WINDOWS_MIN={}: window {} is not a multiple of the {}-minute interval",

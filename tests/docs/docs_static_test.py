@@ -159,7 +159,7 @@ MALFORMED = [
 # Well-formed values that the checks above must let through (the run then fails on the missing servers).
 WELL_FORMED = [
     ("PGPORT", "1,2", RUN),  # libpq's list, one port per host
-    ("PIPELINE_DEVICE", "cuda:0", RUN),
+    ("PIPELINE_DEVICE", "auto", RUN),  # cuda:0 is refused on a machine without a GPU
     ("DATABASE_URL", "postgresql://127.0.0.1:1/ypa", RUN),
     ("DATABASE_URL", "host=127.0.0.1 port=1 dbname=ypa", RUN),
     ("PIPELINE_TZ", "Europe/Berlin", ["list_runs"]),
