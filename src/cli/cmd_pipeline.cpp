@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "compute/backend_factory.hpp"
@@ -21,7 +22,7 @@ namespace {
 struct Flags {
   std::string run_id, from, to, device, steps, iphone_ids, shop_ids, align = "lookback", mode = "backfill",
                                                                      since = "2h", shard;
-  int batch_days = 0;
+  std::optional<int> batch_days;  // unset: PIPELINE_BATCH_DAYS (0 is refused, not taken for unset)
   bool allow_live = false;
 };
 
@@ -45,8 +46,8 @@ pipeline::RunOptions build_options(const Flags& f) {
     if (f.from.empty() || f.to.empty()) throw InputError("--from and --to are required for a backfill");
     o.range = parse_bucket_range(f.from, f.to, grid);
   }
-  o.batch_days = f.batch_days != 0 ? static_cast<int>(env::parse_int(std::to_string(f.batch_days), "--batch-days", 1, 3660))
-                                   : o.settings.batch_days;
+  o.batch_days = f.batch_days ? static_cast<int>(env::parse_int(std::to_string(*f.batch_days), "--batch-days", 1, 3660))
+                               : o.settings.batch_days;
   if (!f.steps.empty()) o.steps = pipeline::parse_steps(f.steps);
   if (!f.shard.empty()) {
     o.shard = pipeline::parse_shard(f.shard);

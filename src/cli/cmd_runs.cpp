@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "clickhouse/client.hpp"
+#include "core/env.hpp"
 #include "core/errors.hpp"
 #include "core/settings.hpp"
 #include "core/time.hpp"
@@ -173,16 +174,8 @@ void compare_runs(const RunOptions& o) {
   }
   // Not in --help (docs/runs.md): the rows x columns one statement groups at most; tests lower it to
   // exercise slicing, a server with little memory may need it lower.
-  if (const char* slice = std::getenv("YPA_COMPARE_SLICE_CELLS")) {
-    try {
-      options.slice_cells = std::stoull(slice);
-    } catch (const std::exception&) {
-      options.slice_cells = 0;
-    }
-    if (options.slice_cells == 0) {
-      throw InputError(fmt::format("YPA_COMPARE_SLICE_CELLS: \"{}\" is not a positive number", slice));
-    }
-  }
+  options.slice_cells = static_cast<std::uint64_t>(env::get_int(
+      "YPA_COMPARE_SLICE_CELLS", static_cast<std::int64_t>(options.slice_cells), 1, std::int64_t{1} << 40));
   Session s;
   auto result = store::compare_runs(s.client, s.clickhouse.database, options, s.zone);
   if (o.json) {

@@ -154,6 +154,7 @@ MALFORMED = [
     ("API_POOL_SIZE", "zero", SERVE),
     ("API_CACHE_MS", "-1", SERVE),
     ("YPA_COMPARE_SLICE_CELLS", "many", ["compare_runs", "--base", "a", "--target", "b"]),
+    ("YPA_COMPARE_SLICE_CELLS", "12abc", ["compare_runs", "--base", "a", "--target", "b"]),
 ]
 
 # Well-formed values that the checks above must let through (the run then fails on the missing servers).

@@ -182,6 +182,8 @@ TEST_F(PipelineRunsTest, BadInputIsOneLineExit2AndWritesNothing) {
        {"PIPELINE_DEVICE=gpu"},
        "PIPELINE_DEVICE='gpu'"},
       {{"--run-id", "ok", "--from", "2025-04-01", "--to", "2025-04-02", "--align", "nearest"}, {}, "--align"},
+      // 0 is refused like any other number out of range, not taken for "unset".
+      {{"--run-id", "ok", "--from", "2025-04-01", "--to", "2025-04-02", "--batch-days", "0"}, {}, "--batch-days"},
       {{"--run-id", "ok", "--from", "2025-04-01", "--to", "2025-04-02", "--iphone-ids", "3,x"},
        {},
        "--iphone-ids"},
