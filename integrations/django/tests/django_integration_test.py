@@ -227,6 +227,15 @@ class DjangoProject(unittest.TestCase):
         self.assertIn("--confirm", message)
         self.assertEqual(r.stderr.strip().splitlines()[-1], "CommandError: " + message)
         self.assertEqual(self.buckets("live_copy", "price_aligned"), set())
+        # From code: call_command raises the CommandError with ypa's line and exit status.
+        r = self.shell("""
+            from django.core.management import CommandError, call_command
+            try:
+                call_command("promote_run", "--from", "seed_run", "--to", "live_copy")
+            except CommandError as e:
+                print("RAISED", e.returncode, e)
+            """)
+        self.assertEqual(r.stdout.strip().splitlines()[-1], "RAISED %d %s" % (direct.returncode, message))
 
     def test_ypa_error_becomes_command_error_with_its_exit_code(self):
         args = ["run_pipeline", "--run-id", "bad_dates", "--from", "2025-13-01", "--to", DAY]
