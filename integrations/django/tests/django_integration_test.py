@@ -149,6 +149,7 @@ class DjangoProject(unittest.TestCase):
         variants = {
             "settings_no_name": 'DATABASES = {"default": dict(DATABASES["default"], NAME="")}',
             "settings_bad_port": 'DATABASES = {"default": dict(DATABASES["default"], PORT="54x2")}',
+            "settings_no_binary": 'YPA_BINARY = "/nonexistent/ypa"',
             "settings_mapping": textwrap.dedent("""
                 DATABASES = {"default": dict(DATABASES["default"], PASSWORD="s3cret",
                              OPTIONS={"sslmode": "disable", "application_name": "ypa_django_test"})}
@@ -324,6 +325,8 @@ class DjangoProject(unittest.TestCase):
                 print("ERROR", type(e).__name__, e)
             """, settings="proj.settings_bad_port")
         self.assertIn("ERROR SettingsError DATABASES['default']['PORT']", r.stdout, r.stderr)
+        r = self.manage("list_runs", settings="proj.settings_no_binary")
+        self.assert_one_line_naming(r, "YPA_BINARY '/nonexistent/ypa'")
         self.assertEqual(len(self.ypa_calls()), before)
 
     def test_environment_from_settings(self):
@@ -387,6 +390,23 @@ class DjangoProject(unittest.TestCase):
                               "toDate(bucket) = '%s'" % (self.name, day)).strip()
         self.assertEqual(int(got), expected_rows)
         self.assertIn("info run live:", r.stderr)  # ypa's log lines reach the task's logger
+
+    def test_celery_task_raises_ypas_error(self):
+        direct = self.ypa("run_pipeline", "--run-id", "live", "--mode", "incremental", "--since", "7m", check=False)
+        self.assertEqual(direct.returncode, 2)
+        r = self.shell("""
+            from ypa_django.runner import YpaFailed
+            from ypa_django.tasks import incremental_pipeline
+            try:
+                incremental_pipeline.delay(since="7m").get()
+            except YpaFailed as e:
+                print("RAISED", e.returncode, e)
+            """)
+        self.assertEqual(r.stdout.strip().splitlines()[-1],
+                         "RAISED 2 " + direct.stderr.strip().splitlines()[-1], r.stderr)
+        # The lock went with the failed cycle: the next one runs.
+        result, _ = self.celery_call(to="2025-01-03T12:00")
+        self.assertEqual(result["status"], "done")
 
     def test_celery_overlapping_cycles_do_not_both_run(self):
         import psycopg2  # Debian's python3-psycopg2
