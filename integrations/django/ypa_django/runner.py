@@ -136,7 +136,7 @@ def run(argv, env, on_stdout, on_stderr):
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1)
     held = []  # ypa's error lines
-    last_stdout = [""]
+    last_stdout = ""
 
     def pump_stderr():
         for line in proc.stderr:
@@ -152,7 +152,7 @@ def run(argv, env, on_stdout, on_stderr):
         for line in proc.stdout:
             line = line.rstrip("\n")
             if line.strip():
-                last_stdout[0] = line
+                last_stdout = line
             on_stdout(line)
         code = proc.wait()
     except BaseException:
@@ -177,5 +177,5 @@ def run(argv, env, on_stdout, on_stderr):
             name = str(-code)
         raise YpaFailed(f"{command} was stopped by signal {name}", 128 - code)
     # The error line (exit 2); else the answer a "no" (exit 1) ends its output with, e.g. a dry run's.
-    message = held[-1] if held else (last_stdout[0] or f"{command} exited with status {code}")
+    message = held[-1] if held else (last_stdout or f"{command} exited with status {code}")
     raise YpaFailed(message, code)
