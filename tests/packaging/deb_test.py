@@ -42,6 +42,13 @@ CORE_SUBCOMMANDS = ["init", "run_pipeline", "list_runs", "drop_run", "promote_ru
                     "schedule"]
 
 problems = []
+_check_start = 0
+
+
+def begin():
+    """Starts a check: its ok() line prints only when it found no problem."""
+    global _check_start
+    _check_start = len(problems)
 
 
 def problem(text):
@@ -50,7 +57,8 @@ def problem(text):
 
 
 def ok(text):
-    print("ok: " + text, flush=True)
+    if len(problems) == _check_start:
+        print("ok: " + text, flush=True)
 
 
 def run(cmd, check=True, **kwargs):
@@ -74,6 +82,7 @@ def build_package(cpack, build_dir, out_dir):
 # Static checks -----------------------------------------------------------------------------------------
 
 def check_fields(deb, version):
+    begin()
     arch = run(["dpkg", "--print-architecture"]).stdout.strip()
     expected = {"Package": "ypa", "Version": version, "Architecture": arch}
     for field, want in expected.items():
@@ -90,6 +99,7 @@ def check_fields(deb, version):
 
 def check_listing(deb):
     """dpkg-deb -c: exactly the expected regular files, with their modes, owned by root."""
+    begin()
     listing = run(["dpkg-deb", "-c", deb]).stdout.splitlines()
     files = {}
     for line in listing:
@@ -132,6 +142,7 @@ def package_of_library(path):
 
 
 def check_control(deb, root):
+    begin()
     info = run(["dpkg-deb", "-I", deb]).stdout
     members = set(re.findall(r"^\s+\d+ bytes,\s+\d+ lines\s+\*?\s*(\S+)", info, re.M))
     if "conffiles" not in members:
@@ -197,6 +208,7 @@ def unit_settings(path):
 
 
 def check_units(root, systemd_analyze):
+    begin()
     for unit, subcommand in UNITS.items():
         s = unit_settings(os.path.join(root, "lib/systemd/system", unit))
         expected = {("Service", "ExecStart"): f"/usr/bin/ypa {subcommand}",
@@ -235,6 +247,7 @@ def subcommands_of(help_text):
 
 
 def check_man_page(root, ypa):
+    begin()
     page = os.path.join(root, "usr/share/man/man1/ypa.1.gz")
     env = dict(os.environ, MANWIDTH="80", LANG="C.UTF-8", LC_ALL="C.UTF-8")
     troff = run(["sh", "-c", 'zcat "$0" | groff -man -Tutf8 -ww -z', page], check=False)
@@ -287,6 +300,7 @@ def documented_variables(doc_path):
 
 
 def check_env_template(root, doc_path):
+    begin()
     path = os.path.join(root, CONFFILE.lstrip("/"))
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
@@ -330,7 +344,9 @@ def install_cycle(deb, version, systemd_analyze):
                              f"over it and then delete it: move it away first")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     installed = False
+    links = []
     try:
+        begin()
         p = run(["apt-get", "install", "-y", "--no-install-recommends", "./" + os.path.basename(deb)],
                 check=False, cwd=os.path.dirname(deb), env=env, timeout=900)
         installed = dpkg_status("ypa") != "unknown"
@@ -339,12 +355,14 @@ def install_cycle(deb, version, systemd_analyze):
                     f"{p.stderr[-2000:]}")
             return
         ok("apt-get install ./" + os.path.basename(deb))
+        begin()
         v = run(["/usr/bin/ypa", "--version"], check=False)
         if v.returncode != 0 or v.stdout.strip() != f"ypa {version}":
             problem(f"/usr/bin/ypa --version: exit {v.returncode}, {v.stdout.strip()!r} {v.stderr.strip()!r}; "
                     f"expected 'ypa {version}'")
         else:
             ok(f"/usr/bin/ypa --version: ypa {version}")
+        begin()
         owned = [line for line in run(["dpkg", "-L", "ypa"]).stdout.splitlines() if line.strip()]
         owned_files = [path for path in owned if os.path.isfile(path) and not os.path.islink(path)]
         for path, mode in EXPECTED_FILES.items():
@@ -358,12 +376,15 @@ def install_cycle(deb, version, systemd_analyze):
         enabled = glob.glob("/etc/systemd/system/*/ypa-*.service") + glob.glob("/etc/systemd/system/ypa-*")
         if enabled:
             problem(f"the install enabled units: {enabled}")
+        ok(f"dpkg -L ypa lists the {len(EXPECTED_FILES)} files, on disk with their modes; no unit enabled")
+        begin()
         p = run([systemd_analyze, "verify"] + [f"/lib/systemd/system/{u}" for u in UNITS], check=False)
         if p.returncode != 0 or (p.stdout + p.stderr).strip():
             problem(f"systemd-analyze verify of the installed units (exit {p.returncode}): "
                     f"{(p.stdout + p.stderr).strip()}")
         else:
             ok("systemd-analyze verify accepts the installed units (man:ypa(1) resolves)")
+        begin()
         where = run(["man", "-w", "ypa"], check=False).stdout.strip()
         rendered = run(["man", "ypa"], check=False, env=dict(os.environ, MANPAGER="cat", PAGER="cat",
                                                             MANWIDTH="80")).stdout
@@ -374,6 +395,7 @@ def install_cycle(deb, version, systemd_analyze):
 
         # An administrator enables the units and edits the conffile; removal drops the links and keeps the
         # edited conffile, purge deletes it all the same.
+        begin()
         p = run(["systemctl", "enable"] + list(UNITS), check=False)
         links = glob.glob("/etc/systemd/system/*.wants/ypa-*.service")
         if p.returncode != 0 or len(links) != len(UNITS):
@@ -390,10 +412,12 @@ def install_cycle(deb, version, systemd_analyze):
         if not os.path.isfile(CONFFILE) or "# edited by deb_test" not in open(CONFFILE, encoding="utf-8").read():
             problem(f"dpkg -r did not keep the edited {CONFFILE}")
         else:
-            ok(f"dpkg -r removed the {len(owned_files) - 1} other files and kept the edited {CONFFILE}")
+            ok(f"dpkg -r removed the {len(owned_files) - 1} other files and the {len(links)} enablement links, kept "
+               f"the edited {CONFFILE}")
+        begin()
         run(["dpkg", "-P", "ypa"], env=env)
         installed = False
-        left = [path for path in owned_files + list(OWN_DIRECTORIES) if os.path.lexists(path)]
+        left = [path for path in owned_files + list(OWN_DIRECTORIES) + links if os.path.lexists(path)]
         if left:
             problem(f"dpkg -P left {left}")
         elif dpkg_status("ypa") not in ("unknown", "unknown ok not-installed", "purge ok not-installed"):
@@ -403,6 +427,9 @@ def install_cycle(deb, version, systemd_analyze):
     finally:
         if installed or dpkg_status("ypa") != "unknown":
             run(["dpkg", "-P", "ypa"], check=False, env=env)
+        for link in links:  # made by this test's systemctl enable; a failed removal may have left them
+            if os.path.islink(link):
+                os.unlink(link)
 
 
 def main():
