@@ -42,11 +42,12 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "ypa-engine maintainers <ypa-engine@localhost>" CACHE STRING
     "Maintainer field of the Debian package (Name <email>)")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "iPhone buy-back price pipeline: PostgreSQL to ClickHouse, runs and REST API")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+# One string (separate arguments would join with ';'); CPack indents each line, an empty one becomes " .".
+string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "ypa turns scraped iPhone buy-back prices (PostgreSQL) into aligned, aggregated and feature-rich\n"
     "time series in ClickHouse, with versioned runs (list, compare, promote, drop), a live loop\n"
     "(ypa schedule) and a Django REST Framework-compatible API (ypa serve).\n"
-    ".\n"
+    "\n"
     "The systemd units ypa-schedule and ypa-serve are installed but not enabled; their settings\n"
     "live in /etc/ypa/ypa.env.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

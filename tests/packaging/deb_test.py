@@ -91,6 +91,10 @@ def check_fields(deb, version):
             problem(f"{field} is {got!r}, expected {want!r}")
     if os.path.basename(deb) != f"ypa_{version}_{arch}.deb":
         problem(f"the package file is {os.path.basename(deb)}, expected ypa_{version}_{arch}.deb")
+    description = run(["dpkg-deb", "-f", deb, "Description"]).stdout.rstrip("\n").splitlines()
+    if len(description) < 2 or not all(line.startswith(" ") and not line.startswith(" ;")
+                                        for line in description[1:]):
+        problem(f"Description is not a synopsis and indented lines (a CMake list joined with ';'?): {description}")
     maintainer = run(["dpkg-deb", "-f", deb, "Maintainer"]).stdout.strip()
     if not re.fullmatch(r".+ <[^<>@\s]+@[^<>@\s]+>", maintainer):
         problem(f"Maintainer {maintainer!r} is not 'Name <address>'")
