@@ -9,10 +9,11 @@ root=$PWD
 scripts/install-deps.sh
 scripts/build.sh >/tmp/ypa-build.log 2>&1 || { tail -60 /tmp/ypa-build.log; exit 1; }
 
-# The unit suite needs no servers; the docs suite brings up its own (tests/docs/docs_blocks_test.py).
+# The unit and package suites need no servers; the docs suite brings up its own
+# (tests/docs/docs_blocks_test.py).
 needs_servers=1
 for arg in "$@"; do
-  if [ "$arg" = "unit" ] || [ "$arg" = "docs" ]; then needs_servers=0; fi
+  if [ "$arg" = "unit" ] || [ "$arg" = "docs" ] || [ "$arg" = "package" ]; then needs_servers=0; fi
 done
 
 started=0
