@@ -183,8 +183,8 @@ bool Client::absorb(const ServerMessage& m) {
     case ServerPacket::kException: {
       const ServerException& top = m.exceptions.front();
       throw ServerError(top.code, top.name, top.message,
-                        fmt::format("ClickHouse {}: {} (query: {})", where(), describe_exceptions(m.exceptions),
-                                    current_query_));
+                        fmt::format("ClickHouse {}: {} (query: {})", where(),
+                                    describe_exceptions(m.exceptions), current_query_));
     }
     case ServerPacket::kProgress:
       progress_.rows += m.progress.rows;
