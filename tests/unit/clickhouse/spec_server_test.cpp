@@ -657,6 +657,37 @@ TEST(SpecClient, InsertWithTableColumnsLogsAndProfileEvents) {
   EXPECT_EQ(script->writes[4], empty_data);  // the end of the rows
 }
 
+TEST(SpecClient, CancelledSelectEndsWithEndOfStream) {
+  // Cancel (3, no body) in the middle of a result: a 24.x server stops, may still send what was in
+  // flight, and ends with EndOfStream (QUERY_WAS_CANCELLED_BY_CLIENT is answered that way, not with an
+  // Exception).
+  const auto data = [](std::uint64_t first, std::uint64_t count) {
+    Bytes b;
+    b.var(1).str("").block_info().var(1).var(count).column("n", "UInt64");
+    for (std::uint64_t i = 0; i < count; ++i) b.le<std::uint64_t>(first + i);
+    return b.text();
+  };
+  const std::string before_cancel = data(0, 0) + data(1, 3);
+  const std::string after_cancel = data(4, 3) + Bytes().var(1).str("").block_info().var(0).var(0).text() +
+                                   progress_packet(6, 48, 0, 0, 0) +
+                                   profile_events_packet({{1, "SelectedRows", 6}}) + Bytes().var(5).text();
+  auto script = std::make_shared<Script>();
+  script->replies = {server_hello(kServer24, 24, 12, 3), "", before_cancel, after_cancel,
+                     Bytes().var(4).text()};
+  Client c(scripted(script, false));
+  std::vector<std::uint64_t> seen;
+  const bool complete = c.select_while("SELECT n FROM t", [&](const Block& b) {
+    for (std::size_t r = 0; r < b.row_count(); ++r) seen.push_back(b.column(0).as<ColumnUInt64>()[r]);
+    return false;
+  });
+  EXPECT_FALSE(complete);
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3}));  // nothing after the cancel reaches the caller
+  ASSERT_EQ(script->writes.size(), 4u);
+  EXPECT_EQ(script->writes[3], Bytes().var(3).text());
+  c.ping();
+  EXPECT_TRUE(c.connected());
+}
+
 TEST(SpecClient, InsertSelectReportsWrittenRowsAndBytes) {
   // A completed pipeline (INSERT ... SELECT): Progress increments with read and written counters,
   // ProfileEvents, a last Progress after onFinish, EndOfStream. No header block.
