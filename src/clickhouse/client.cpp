@@ -178,32 +178,37 @@ void Client::send_query(std::string_view sql, const QueryOptions& options) {
   flush();
 }
 
+bool Client::absorb(const ServerMessage& m) {
+  switch (m.type) {
+    case ServerPacket::kException: {
+      const ServerException& top = m.exceptions.front();
+      throw ServerError(top.code, top.name, top.message,
+                        fmt::format("ClickHouse {}: {} (query: {})", where(),
+                                    describe_exceptions(m.exceptions), current_query_));
+    }
+    case ServerPacket::kProgress:
+      progress_.rows += m.progress.rows;
+      progress_.bytes += m.progress.bytes;
+      progress_.total_rows += m.progress.total_rows;
+      progress_.written_rows += m.progress.written_rows;
+      progress_.written_bytes += m.progress.written_bytes;
+      return true;
+    case ServerPacket::kProfileInfo:
+    case ServerPacket::kLog:
+    case ServerPacket::kTableColumns:
+      return true;
+    default:
+      return false;
+  }
+}
+
 ServerMessage Client::next_packet(std::string_view doing) {
   while (true) {
     ServerMessage m =
         read_server_packet(connection_->input, server_.negotiated_revision, options_.compression);
-    switch (m.type) {
-      case ServerPacket::kException: {
-        const ServerException& top = m.exceptions.front();
-        throw ServerError(top.code, top.name, top.message,
-                          fmt::format("ClickHouse {}: {} (query: {})", where(),
-                                      describe_exceptions(m.exceptions), current_query_));
-      }
-      case ServerPacket::kProgress:
-        progress_.rows += m.progress.rows;
-        progress_.bytes += m.progress.bytes;
-        progress_.total_rows += m.progress.total_rows;
-        progress_.written_rows += m.progress.written_rows;
-        progress_.written_bytes += m.progress.written_bytes;
-        continue;
-      case ServerPacket::kProfileInfo:
-      case ServerPacket::kLog:
-      case ServerPacket::kTableColumns:
-        continue;
-      default:
-        (void)doing;
-        return m;
-    }
+    if (absorb(m)) continue;
+    (void)doing;
+    return m;
   }
 }
 
@@ -430,9 +435,13 @@ void Client::insert_block(Inserter& inserter, const Block& block) {
   if (ordered.row_count() == 0) return;
 
   try {
-    // Anything the server sent meanwhile (an Exception for an earlier block) is read before writing more.
+    // Anything the server sent meanwhile (an Exception for an earlier block, the Log packets that follow
+    // the sample block when send_logs_level is set) is read before writing more: one packet at a time
+    // and only while bytes are pending, because the server now waits for our data.
     while (connection_->input.has_pending()) {
-      ServerMessage m = next_packet("checking the INSERT for errors");
+      const ServerMessage m =
+          read_server_packet(connection_->input, server_.negotiated_revision, options_.compression);
+      if (absorb(m)) continue;
       if (m.type != ServerPacket::kProfileEvents) {
         throw wire::ProtocolError(fmt::format("unexpected {} packet during INSERT", packet_name(m.type)));
       }

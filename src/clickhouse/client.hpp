@@ -143,6 +143,9 @@ class Client {
   // Reads the next packet, folding Progress/ProfileInfo/Log/ProfileEvents/TableColumns into state and
   // returning only Data, Totals, Extremes, Pong and EndOfStream. An Exception throws ServerError.
   ServerMessage next_packet(std::string_view doing);
+  // Folds a Progress/ProfileInfo/Log/TableColumns packet into state (true), throws ServerError for an
+  // Exception, and returns false for anything else.
+  bool absorb(const ServerMessage& m);
   [[noreturn]] void rethrow_io(std::string_view doing);
   // After a server Exception: drains what the failed query left on the wire, or drops the connection.
   void resync_after_error() noexcept;

@@ -219,8 +219,7 @@ ServerMessage read_server_packet(wire::Input& in, Revision negotiated, bool comp
       m.profile_info.bytes = in.read_varint("ProfileInfo.bytes");
       m.profile_info.applied_limit = in.read_u8("ProfileInfo.applied_limit") != 0;
       m.profile_info.rows_before_limit = in.read_varint("ProfileInfo.rows_before_limit");
-      m.profile_info.calculated_rows_before_limit =
-          in.read_u8("ProfileInfo.calculated_rows_before_limit") != 0;
+      (void)in.read_u8("ProfileInfo obsolete flag");
       return m;
     case ServerPacket::kLog:
     case ServerPacket::kProfileEvents:

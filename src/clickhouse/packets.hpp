@@ -40,7 +40,7 @@ struct ProfileInfo {
   std::uint64_t bytes = 0;
   bool applied_limit = false;
   std::uint64_t rows_before_limit = 0;
-  bool calculated_rows_before_limit = false;
+  // The sixth byte on the wire is obsolete (current servers always write 1); it is read and dropped.
 };
 
 // One exception of the chain an Exception packet carries (outermost first).
