@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   python3 python3-pandas python3-numpy
   libssl-dev wrk faketime python3-djangorestframework python3-django-filters python3-djangorestframework-simplejwt python3-clickhouse-driver python3-psycopg2 python3-jwt
+  python3-venv
 )
 
 missing=()
