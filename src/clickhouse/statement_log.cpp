@@ -1,6 +1,7 @@
 #include "clickhouse/statement_log.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "core/env.hpp"
 #include "core/errors.hpp"
@@ -46,7 +45,9 @@ Log& log() {
     int fd = -1;
     if (!path.empty()) {
       fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd < 0) throw InputError(fmt::format("YPA_SQL_LOG: cannot open {}: {}", path, std::strerror(errno)));
+      if (fd < 0) {
+        throw InputError(fmt::format("YPA_SQL_LOG: cannot open {}: {}", path, std::strerror(errno)));
+      }
     }
     auto* l = new Log();  // lives as long as the process: clients of detached threads may still log
     l->path = path;
@@ -63,11 +64,21 @@ void append_json_string(std::string& out, std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += fmt::format("\\u{:04x}", c);
@@ -103,7 +114,8 @@ bool enabled() {
   return !log().path.empty();
 }
 
-std::uint64_t record_statement(std::string_view sql, const ServerInfo& server, std::string_view insert_table) {
+std::uint64_t record_statement(std::string_view sql, const ServerInfo& server,
+                               std::string_view insert_table) {
   Log& l = log();
   if (l.path.empty()) return 0;
   const std::uint64_t n = l.next.fetch_add(1);
@@ -135,7 +147,8 @@ void record_block(std::uint64_t n, std::string_view part, const Block& block,
   line += "], \"types\": [";
   for (std::size_t c = 0; c < block.column_count(); ++c) {
     if (c != 0) line += ", ";
-    append_json_string(line, types != nullptr && c < types->size() ? (*types)[c] : block.column(c).type_name());
+    append_json_string(line,
+                       types != nullptr && c < types->size() ? (*types)[c] : block.column(c).type_name());
   }
   line += "], \"rows\": [";
   std::string cell;
@@ -161,7 +174,8 @@ void record_block(std::uint64_t n, std::string_view part, const Block& block,
 void record_error(std::uint64_t n, std::int32_t code) {
   Log& l = log();
   if (l.path.empty() || n == 0) return;
-  write_line(l, fmt::format("{{\"pid\": {}, \"n\": {}, \"part\": \"error\", \"code\": {}}}", ::getpid(), n, code));
+  write_line(
+      l, fmt::format("{{\"pid\": {}, \"n\": {}, \"part\": \"error\", \"code\": {}}}", ::getpid(), n, code));
 }
 
 }  // namespace ypa::clickhouse::statement_log

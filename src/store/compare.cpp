@@ -135,8 +135,8 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
     // Where the largest difference is: among equal differences the earliest bucket (then the lowest
     // shop), so that every server names the same key (argMax itself picks any of the tied rows, and
     // 18.16 and 26.x pick differently; tests/compat).
-    const std::string where_key = fmt::format("(x_{}, -toInt64(toUInt32(bucket)){})", i,
-                                              shape.has_shop ? ", -toInt64(shop_id)" : "");
+    const std::string where_key =
+        fmt::format("(x_{}, -toInt64(toUInt32(bucket)){})", i, shape.has_shop ? ", -toInt64(shop_id)" : "");
     outer.push_back(fmt::format("toUInt32(argMax(bucket, {}))", where_key));
     if (shape.has_shop) outer.push_back(fmt::format("argMax(shop_id, {})", where_key));
     outer.push_back(fmt::format("argMax({}, {})", va, where_key));

@@ -235,6 +235,22 @@ class Scenario:
                       {"iphone": "3", "ordering": "record_time,-price_new", "limit": "4"}]:
                 paths.append(("/api/purchasing-time-analyses/", dict(q, run_id=run)))
                 paths.append(("/api/purchasing-time-analyses/compact/", dict(q, run_id=run)))
+        # Every ordering field of each list, descending (docs/api.md). updated_at (inserted_at) comes from each
+        # engine's clock, so it is only ever a later key: as the first, same-second ties on one engine and
+        # not on the other would order rows differently.
+        fields = {
+            "/api/overall-bars/": "bucket iphone mean median std shop_count dispersion",
+            "/api/cohort-bars/": "bucket cohort mean median std n_models shop_count_agg dispersion",
+            "/api/features/": "bucket scope name value",
+            "/api/purchasing-time-analyses/": "Timestamp_Time shop iphone price_new price_a price_b "
+                                              "alignment_diff_sec record_time",
+            "/api/purchasing-time-analyses/compact/": "Timestamp_Time shop iphone price_new price_a price_b "
+                                                      "alignment_diff_sec record_time",
+        }
+        for path, names in fields.items():
+            for field in names.split():
+                paths.append((path, {"ordering": "-%s,updated_at" % field if "bars" in path else "-" + field,
+                                     "limit": "50"}))
         paths += [("/api/runs/", {}), ("/readyz", {}), ("/api/schema/", {})]
         try:
             for path, q in paths:
