@@ -342,6 +342,51 @@ def cells_equal(a, b, clock):
     return clock(x, y)
 
 
+def compare_results(name, sql, want, got, clock):
+    """None when chdb's rows `got` match 18.16's `want`, else what differs first."""
+    a, b = want, got
+    if not top_level_order_by(sql):
+        a, b = sorted(want, key=json.dumps), sorted(got, key=json.dumps)
+    if len(a) != len(b):
+        return "18.16 returned %d rows, chdb %d" % (len(a), len(b))
+    skip = ignored_cells(name, sql)
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        if len(ra) != len(rb):
+            return "row %d: 18.16 %s, chdb %s" % (i, ra, rb)
+        ignored = skip(ra)
+        cells = [(j, x, y) for j, (x, y) in enumerate(zip(ra, rb)) if j not in ignored and not cells_equal(x, y, clock)]
+        if cells:
+            return "row %d: %s" % (i, "; ".join("column %d: 18.16 %r, chdb %r" % c for c in cells[:6]))
+    return None
+
+
+def self_check(checks):
+    """The comparison must see what a wrong engine would get wrong: on results that matched, two rows
+    swapped in an ordered result, one number off by 1e-9 relative, and one row missing are reported."""
+    problems = []
+    if not checks:
+        return ["self-check: no ordered result with two rows to check the comparison on"]
+    with_fractions = [c for c in checks if any("." in (v or "") and as_number(v) for row in c[2] for v in row)]
+    name, sql, want, got, clock = (with_fractions or checks)[len(with_fractions or checks) // 2]
+    swapped = [want[1], want[0]] + want[2:]
+    cells = [(r, c) for r, row in enumerate(want) for c, v in enumerate(row)
+             if as_number(v) not in (None, 0.0) and "." in v and c not in ignored_cells(name, sql)(row)]
+    nudged = [list(row) for row in want]
+    if cells:
+        r, c = cells[0]
+        nudged[r][c] = repr(float(want[r][c]) * (1 + 1e-9))
+    for label, wrong in [("two rows swapped", swapped), ("a number off by 1e-9", nudged if cells else None),
+                         ("a row missing", want[:-1])]:
+        if wrong is None:
+            problems.append("self-check: no fractional number to change in %s" % sql[:200])
+        elif compare_results(name, sql, wrong, got, clock) is None:
+            problems.append("self-check: %s went unnoticed in %s" % (label, sql[:200]))
+    if not problems:
+        print("self-check on a %s result: two rows swapped, a number off by 1e-9 and a missing row are each "
+              "reported" % name)
+    return problems
+
+
 def select_list(sql):
     """The expressions of the outermost SELECT, split at top-level commas."""
     body = sql[len("SELECT "):]
@@ -429,7 +474,7 @@ def replay(log, database, clock_window, directory):
     s.query("SET date_time_output_format = 'unix_timestamp'")
     r0 = int(time.time()) - 1
     statements = read_log(log)
-    problems, unknown, seen = [], {}, {}
+    problems, unknown, seen, checks = [], {}, {}, []
     replayed = compared = rows_compared = 0
     for st in statements:
         sql = st["sql"]
@@ -476,29 +521,17 @@ def replay(log, database, clock_window, directory):
         def clock(x, y):
             return t0 <= x <= t1 and r0 <= y <= now
 
-        ordered = top_level_order_by(sql)
-        a, b = want, got
-        if not ordered:
-            a, b = sorted(want, key=json.dumps), sorted(got, key=json.dumps)
         compared += 1
-        diff = None
-        if len(a) != len(b):
-            diff = "18.16 returned %d rows, chdb %d" % (len(a), len(b))
-        else:
-            skip = ignored_cells(name, sql)
-            for i, (ra, rb) in enumerate(zip(a, b)):
-                ignored = skip(ra)
-                if len(ra) != len(rb) or not all(
-                        j in ignored or cells_equal(x, y, clock) for j, (x, y) in enumerate(zip(ra, rb))):
-                    cells = [(j, x, y) for j, (x, y) in enumerate(zip(ra, rb))
-                             if j not in ignored and not cells_equal(x, y, clock)]
-                    diff = "row %d: %s" % (i, "; ".join("column %d: 18.16 %r, chdb %r" % c for c in cells[:6])
-                                           if len(ra) == len(rb) else "18.16 %s, chdb %s" % (ra, rb))
-                    break
+        diff = compare_results(name, sql, want, got, clock)
+        if st["cmd"] != "compat_test" and not st["server"].startswith("18.16."):
+            diff = "the log names server %s, expected 18.16 (the version from the Hello)" % st["server"]
+        if not diff and len(want) >= 2 and top_level_order_by(sql) and want[0] != want[1]:
+            checks.append((name, sql, want, got, clock))
         if diff:
             problems.append("%s\n    %s" % (where, diff))
         else:
-            rows_compared += len(a)
+            rows_compared += len(want)
+    problems += self_check(checks)
     for name, pattern, policy in KINDS:
         if policy == "replay" and not seen.get(name):
             problems.append("kind %s (%s) never occurred: the scenario no longer covers it" % (name, pattern))
