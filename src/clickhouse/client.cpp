@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "clickhouse/compression.hpp"
+#include "clickhouse/statement_log.hpp"
 
 namespace ypa::clickhouse {
 
@@ -127,6 +128,7 @@ void Client::rethrow_io(std::string_view doing) {
 }
 
 void Client::connect() {
+  statement_log::enabled();  // a bad YPA_SQL_LOG* setting fails here, before the server is touched
   disconnect();
   const wire::Endpoint endpoint{options_.host, options_.port};
   try {
@@ -166,7 +168,7 @@ void Client::flush() {
   connection_->out.clear();
 }
 
-void Client::send_query(std::string_view sql, const QueryOptions& options) {
+void Client::send_query(std::string_view sql, const QueryOptions& options, std::string_view insert_table) {
   // Encode first: a UsageError (settings on an old server) must leave nothing half-sent.
   connection_->out.clear();
   write_query(connection_->out, sql, options, server_.negotiated_revision, options_.compression);
@@ -175,6 +177,8 @@ void Client::send_query(std::string_view sql, const QueryOptions& options) {
              connection_->scratch);
   current_query_ = shorten(sql);
   progress_ = {};
+  // The one place every statement leaves: record it (YPA_SQL_LOG) before it is sent.
+  log_n_ = statement_log::enabled() ? statement_log::record_statement(sql, server_, insert_table) : 0;
   flush();
 }
 
@@ -182,6 +186,7 @@ bool Client::absorb(const ServerMessage& m) {
   switch (m.type) {
     case ServerPacket::kException: {
       const ServerException& top = m.exceptions.front();
+      if (log_n_ != 0) statement_log::record_error(log_n_, top.code);
       throw ServerError(top.code, top.name, top.message,
                         fmt::format("ClickHouse {}: {} (query: {})", where(),
                                     describe_exceptions(m.exceptions), current_query_));
@@ -242,6 +247,7 @@ bool Client::select_while(std::string_view sql, const std::function<bool(const B
       switch (m.type) {
         case ServerPacket::kData:
           if (!cancelled && m.block.row_count() > 0) {
+            if (log_n_ != 0) statement_log::record_block(log_n_, "result", m.block);
             bool more = true;
             try {
               more = on_block(m.block);
@@ -357,7 +363,7 @@ Inserter Client::begin_insert(std::string_view target, const std::vector<std::st
   sql += " VALUES";
   Block sample;
   try {
-    send_query(sql, {});
+    send_query(sql, {}, target);
     while (true) {
       ServerMessage m = next_packet("waiting for the INSERT sample block");
       if (m.type == ServerPacket::kData) {
@@ -446,6 +452,7 @@ void Client::insert_block(Inserter& inserter, const Block& block) {
         throw wire::ProtocolError(fmt::format("unexpected {} packet during INSERT", packet_name(m.type)));
       }
     }
+    if (log_n_ != 0) statement_log::record_block(log_n_, "insert", ordered, &types);
     connection_->out.clear();
     write_data(connection_->out, ordered, server_.negotiated_revision, options_.compression,
                connection_->scratch, &types);

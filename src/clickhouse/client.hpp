@@ -137,7 +137,8 @@ class Client {
   void connect();
   void disconnect() noexcept;
   void ensure_ready();
-  void send_query(std::string_view sql, const QueryOptions& options);
+  // insert_table: the target of an INSERT ... VALUES (for the statement log).
+  void send_query(std::string_view sql, const QueryOptions& options, std::string_view insert_table = {});
   void send_empty_data();
   void flush();
   // Reads the next packet, folding Progress/ProfileInfo/Log/ProfileEvents/TableColumns into state and
@@ -161,6 +162,7 @@ class Client {
   Progress progress_;
   bool busy_ = false;  // an Inserter is open
   std::string current_query_;
+  std::uint64_t log_n_ = 0;  // the statement log's number of the current statement (0: log off)
 };
 
 // `name` quoted as a ClickHouse identifier with backticks: ` and \ escaped, control bytes as \xNN

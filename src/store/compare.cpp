@@ -132,10 +132,15 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
     outer.push_back(fmt::format("sum(d_{})", i));
     outer.push_back(fmt::format("sum(n_{})", i));
     outer.push_back(fmt::format("max(x_{})", i));
-    outer.push_back(fmt::format("toUInt32(argMax(bucket, x_{}))", i));
-    if (shape.has_shop) outer.push_back(fmt::format("argMax(shop_id, x_{})", i));
-    outer.push_back(fmt::format("argMax({0}, x_{1})", va, i));
-    outer.push_back(fmt::format("argMax({0}, x_{1})", vb, i));
+    // Where the largest difference is: among equal differences the earliest bucket (then the lowest
+    // shop), so that every server names the same key (argMax itself picks any of the tied rows, and
+    // 18.16 and 26.x pick differently; tests/compat).
+    const std::string where_key =
+        fmt::format("(x_{}, -toInt64(toUInt32(bucket)){})", i, shape.has_shop ? ", -toInt64(shop_id)" : "");
+    outer.push_back(fmt::format("toUInt32(argMax(bucket, {}))", where_key));
+    if (shape.has_shop) outer.push_back(fmt::format("argMax(shop_id, {})", where_key));
+    outer.push_back(fmt::format("argMax({}, {})", va, where_key));
+    outer.push_back(fmt::format("argMax({}, {})", vb, where_key));
   }
   inner.push_back(fmt::format("({}) AS row_differs",
                               differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));

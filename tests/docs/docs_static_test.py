@@ -155,6 +155,8 @@ MALFORMED = [
     ("API_CACHE_MS", "-1", SERVE),
     ("YPA_COMPARE_SLICE_CELLS", "many", ["compare_runs", "--base", "a", "--target", "b"]),
     ("YPA_COMPARE_SLICE_CELLS", "12abc", ["compare_runs", "--base", "a", "--target", "b"]),
+    ("YPA_SQL_LOG", "/nonexistent-folder/statements.jsonl", ["list_runs"]),
+    ("YPA_SQL_LOG_ROWS", "yes", ["list_runs"]),
 ]
 
 # Well-formed values that the checks above must let through (the run then fails on the missing servers).
