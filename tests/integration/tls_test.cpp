@@ -441,6 +441,30 @@ TEST_F(TlsTest, FailuresEndWithinTheTimeoutNamingTheCause) {
   EXPECT_EQ(unverified.exit_code, 0) << unverified.err;
 }
 
+TEST_F(TlsTest, SilentServerEndsAtTheConnectTimeout) {
+  ASSERT_NE(source_, nullptr);
+  // A listening socket that never answers: the kernel completes the TCP connect, nothing replies to the
+  // TLS ClientHello. The handshake must give up at the connect timeout, not wait for the read timeout.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  auto t = timed_ypa({"list_runs"}, tls_env({"CLICKHOUSE_PORT=" + std::to_string(ntohs(a.sin_port))}));
+  ::close(fd);
+  EXPECT_EQ(t.result.exit_code, 2);
+  EXPECT_TRUE(one_line(t.result.err)) << t.result.err;
+  EXPECT_NE(t.result.err.find("TLS handshake with localhost:" + std::to_string(ntohs(a.sin_port)) +
+                              ": no answer within 5000 ms"),
+            std::string::npos)
+      << t.result.err;
+  EXPECT_GE(t.elapsed, kConnectTimeout - 100ms);
+  EXPECT_LT(t.elapsed, kConnectTimeout + 5s);
+}
+
 TEST_F(TlsTest, HostNameIsVerified) {
   ASSERT_NE(source_, nullptr);
   // A certificate for another name, signed by the trusted CA: the chain verifies, the name does not.
