@@ -9,8 +9,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "core/errors.hpp"
@@ -57,6 +59,49 @@ bool is_ip_address(const std::string& host) {
   in6_addr v6{};
   in_addr v4{};
   return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+// OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the peer is gone and would end the
+// process; this BIO is the same socket I/O with send(MSG_NOSIGNAL) and recv, as the TCP transport does.
+int bio_fd(BIO* bio) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio))); }
+
+int bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::send(bio_fd(bio), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+int bio_read(BIO* bio, char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::recv(bio_fd(bio), data, static_cast<std::size_t>(size), 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(bio);
+  return static_cast<int>(n);
+}
+
+int bio_puts(BIO* bio, const char* text) { return bio_write(bio, text, static_cast<int>(std::strlen(text))); }
+
+long bio_ctrl(BIO*, int command, long, void*) {
+  // Flushing is a no-op (writes go straight to the socket); nothing else is supported.
+  return command == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* socket_bio_method() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "ypa socket");
+    BIO_meth_set_write(m, bio_write);
+    BIO_meth_set_read(m, bio_read);
+    BIO_meth_set_puts(m, bio_puts);
+    BIO_meth_set_ctrl(m, bio_ctrl);
+    BIO_meth_set_create(m, bio_create);
+    return m;
+  }();
+  return method;
 }
 
 struct CtxFree {
@@ -194,7 +239,10 @@ std::unique_ptr<Transport> connect_tls(const Ctx& ctx, const TlsOptions& options
     if (!set) throw ConnectError(fmt::format("TLS with {}: cannot check the certificate against '{}'",
                                              endpoint.describe(), host));
   }
-  SSL_set_fd(ssl.get(), fd.get());
+  BIO* bio = BIO_new(socket_bio_method());
+  if (bio == nullptr) throw ConnectError(fmt::format("TLS with {}: {}", endpoint.describe(), ssl_reason()));
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd.get())));
+  SSL_set_bio(ssl.get(), bio, bio);  // the SSL owns the BIO; the Fd still owns the socket
 
   const std::string where = endpoint.describe();
   while (true) {
