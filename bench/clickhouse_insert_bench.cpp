@@ -1,7 +1,9 @@
 // Insert throughput of our native client against clickhouse-client's Native-format insert, on the same
 // price_aligned rows and the same block sizes, runs alternating; prints medians in rows per second.
+// With a TLS port, each run also inserts over TLS: ours (CLICKHOUSE_CA_CERTS, CLICKHOUSE_VERIFY) against
+// `clickhouse-client --secure` trusting the same CA.
 //
-//   build/bench/clickhouse_insert_bench [rows=2000000] [runs=5] [block_rows=1048576]
+//   build/bench/clickhouse_insert_bench [rows=2000000] [runs=5] [block_rows=1048576] [tls_port]
 //   (server from CLICKHOUSE_HOST / CLICKHOUSE_PORT, as for the integration tests)
 #include <fmt/format.h>
 #include <unistd.h>
@@ -102,6 +104,7 @@ int main(int argc, char** argv) {
   const std::size_t rows = argc > 1 ? std::stoul(argv[1]) : 2'000'000;
   const int runs = argc > 2 ? std::stoi(argv[2]) : 5;
   const std::size_t block_rows = argc > 3 ? std::stoul(argv[3]) : 1'048'576;
+  const auto tls_port = static_cast<std::uint16_t>(argc > 4 ? std::stoul(argv[4]) : 0);
 
   const auto settings = ypa::ClickHouseSettings::from_env();
   ch::ClientOptions options = ch::ClientOptions::from_settings(settings);
@@ -125,6 +128,30 @@ int main(int argc, char** argv) {
       "Native' < {}",
       settings.host, settings.port, settings.user, settings.password, table, kColumns, file);
 
+  // The same over TLS: our client with the TLS transport, clickhouse-client --secure with a config file
+  // that trusts the same CA file.
+  ch::ClientOptions tls_options;
+  std::string cli_tls;
+  const std::string client_config = fmt::format("/tmp/{}.client.xml", db);
+  if (tls_port != 0) {
+    auto secure = settings;
+    secure.secure = true;
+    secure.port = tls_port;
+    tls_options = ch::ClientOptions::from_settings(secure);
+    tls_options.database = "default";
+    std::ofstream(client_config) << fmt::format(
+        "<config><openSSL><client><loadDefaultCAFile>{}</loadDefaultCAFile>{}<verificationMode>{}</verificationMode>"
+        "<invalidCertificateHandler><name>RejectCertificateHandler</name></invalidCertificateHandler>"
+        "</client></openSSL></config>\n",
+        settings.ca_certs.empty() ? "true" : "false",
+        settings.ca_certs.empty() ? "" : "<caConfig>" + settings.ca_certs + "</caConfig>",
+        settings.verify ? "strict" : "none");
+    cli_tls = fmt::format(
+        "clickhouse-client --config-file={} --secure --host '{}' --port {} --user '{}' --password '{}' --query "
+        "'INSERT INTO {} ({}) FORMAT Native' < {}",
+        client_config, settings.host, tls_port, settings.user, settings.password, table, kColumns, file);
+  }
+
   auto fresh_table = [&] {
     admin.execute("DROP TABLE IF EXISTS " + table);
     admin.execute(ddl(table));
@@ -141,15 +168,41 @@ int main(int argc, char** argv) {
   std::vector<double> ours;
   std::vector<double> ours_plain;
   std::vector<double> theirs;
-  for (int run = 0; run < runs; ++run) {
-    fresh_table();
-    theirs.push_back(seconds_of([&] {
-      if (std::system(cli.c_str()) != 0) {
-        std::fprintf(stderr, "clickhouse-client failed: %s\n", cli.c_str());
+  std::vector<double> ours_tls;
+  std::vector<double> theirs_tls;
+  auto run_cli = [&](const std::string& command) {
+    return seconds_of([&] {
+      if (std::system(command.c_str()) != 0) {
+        std::fprintf(stderr, "clickhouse-client failed: %s\n", command.c_str());
         std::exit(1);
       }
-    }));
+    });
+  };
+  auto run_ours = [&](const ch::ClientOptions& o) {
+    return seconds_of([&] {
+      ch::Client client(o);
+      ch::Inserter ins = client.begin_insert(table, {"run_id", "bucket", "shop_id", "iphone_id", "price_new", "price_a",
+                                                     "price_b", "alignment_diff_sec", "record_time"});
+      for (const auto& b : blocks) ins.write(b);
+      ins.finish();
+    });
+  };
+  for (int run = 0; run < runs; ++run) {
+    fresh_table();
+    theirs.push_back(run_cli(cli));
     check("clickhouse-client");
+    if (tls_port != 0) {
+      fresh_table();
+      theirs_tls.push_back(run_cli(cli_tls));
+      check("clickhouse-client --secure");
+      fresh_table();
+      ch::ClientOptions o = tls_options;
+      o.compression = true;
+      ours_tls.push_back(run_ours(o));
+      check("ypa client over TLS");
+      std::fprintf(stderr, "run %d: clickhouse-client --secure %.3f s, ours over TLS (lz4) %.3f s\n", run + 1,
+                   theirs_tls.back(), ours_tls.back());
+    }
     for (const bool compression : {true, false}) {
       fresh_table();
       const double s = seconds_of([&] {
@@ -170,6 +223,7 @@ int main(int argc, char** argv) {
   }
   admin.execute("DROP DATABASE " + db);
   std::remove(file.c_str());
+  if (tls_port != 0) std::remove(client_config.c_str());
 
   const double r_theirs = static_cast<double>(rows) / median(theirs);
   const double r_ours = static_cast<double>(rows) / median(ours);
@@ -183,5 +237,15 @@ int main(int argc, char** argv) {
   std::printf("| clickhouse-client Native (stdin) | %.0f | 100%% |\n", r_theirs);
   std::printf("| ypa client, LZ4 (default) | %.0f | %.0f%% |\n", r_ours, 100 * r_ours / r_theirs);
   std::printf("| ypa client, no compression | %.0f | %.0f%% |\n", r_plain, 100 * r_plain / r_theirs);
-  return r_ours >= 0.9 * r_theirs ? 0 : 1;
+  bool tls_ok = true;
+  if (tls_port != 0) {
+    const double r_theirs_tls = static_cast<double>(rows) / median(theirs_tls);
+    const double r_ours_tls = static_cast<double>(rows) / median(ours_tls);
+    std::printf("| clickhouse-client Native (stdin), --secure (TLS port %u) | %.0f | %.0f%% |\n", tls_port, r_theirs_tls,
+                100 * r_theirs_tls / r_theirs);
+    std::printf("| ypa client, LZ4, TLS | %.0f | %.0f%% (%.0f%% of clickhouse-client --secure) |\n", r_ours_tls,
+                100 * r_ours_tls / r_theirs, 100 * r_ours_tls / r_theirs_tls);
+    tls_ok = r_ours_tls >= 0.9 * r_theirs_tls;
+  }
+  return r_ours >= 0.9 * r_theirs && tls_ok ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 
 #include "clickhouse/compression.hpp"
 #include "clickhouse/statement_log.hpp"
+#include "wire/tls.hpp"
 
 namespace ypa::clickhouse {
 
@@ -83,6 +84,14 @@ ClientOptions ClientOptions::from_settings(const ypa::ClickHouseSettings& settin
   o.user = settings.user;
   o.password = settings.password;
   o.compression = settings.compression == "on" || (settings.compression == "auto" && !wire::is_loopback(o.host));
+  if (settings.secure) {
+    try {
+      o.transport_factory = wire::tls_factory({settings.verify, settings.ca_certs});
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("CLICKHOUSE_CA_CERTS={}", e.what()));
+    }
+    o.secure = true;
+  }
   if (!settings.cluster.empty()) {
     // Through a Distributed table an INSERT must reach the shards before it returns (18.16 queues it
     // by default), and a re-sent identical block (a promote rerun within one second) must not be
@@ -147,8 +156,13 @@ void Client::connect() {
   } catch (const ServerError& e) {
     throw ServerError(e.code(), e.name(), e.message(),
                       fmt::format("ClickHouse {} refused the connection: {}", where(), e.what()));
-  } catch (const wire::IoError&) {
-    rethrow_io("during the handshake");
+  } catch (const wire::IoError& e) {
+    // A TLS server answers a plain Hello by closing the connection (or with a TLS alert, which does not
+    // decode as a packet): say so rather than leave "closed the connection" unexplained.
+    const bool plain_to_tls = !options_.secure && (dynamic_cast<const wire::ClosedError*>(&e) != nullptr ||
+                                                   dynamic_cast<const wire::ProtocolError*>(&e) != nullptr);
+    rethrow_io(plain_to_tls ? "during the handshake; if this port is the server's tcp_port_secure, set CLICKHOUSE_SECURE=1"
+                            : "during the handshake");
   }
   for (const std::string& statement : options_.session_statements) execute(statement);
 }

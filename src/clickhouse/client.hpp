@@ -49,9 +49,12 @@ struct ClientOptions {
   std::vector<std::string> session_statements;
   // How connections are opened; tests substitute scripted or failing transports.
   wire::TransportFactory transport_factory = wire::connect_tcp;
+  // The factory speaks TLS (set with it; only used to word errors).
+  bool secure = false;
 
-  // Copies host, port, database, user and password and resolves the compression; with a cluster, adds
-  // the session settings that make INSERTs through Distributed tables synchronous and not deduplicated.
+  // Copies host, port, database, user and password and resolves the compression; with `secure`, the
+  // transport is TLS (wire::tls_factory with verify and the CA file); with a cluster, adds the session
+  // settings that make INSERTs through Distributed tables synchronous and not deduplicated.
   static ClientOptions from_settings(const ypa::ClickHouseSettings& settings);
 };
 

@@ -76,6 +76,19 @@ std::int64_t parse_duration(std::string_view text, std::string_view what) {
   return parse_int(text.substr(0, text.size() - 1), what, 0, 3660LL * 86400 / unit) * unit;
 }
 
+bool parse_bool(std::string_view text, std::string_view what) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+  throw InputError(fmt::format("{}='{}': expected 1/0, true/false, yes/no or on/off", what, text));
+}
+
+bool get_bool(const char* name, bool fallback) {
+  auto value = get(name);
+  return value ? parse_bool(*value, name) : fallback;
+}
+
 std::int64_t get_int(const char* name, std::int64_t fallback, std::int64_t min, std::int64_t max) {
   auto value = get(name);
   return value ? parse_int(*value, name, min, max) : fallback;

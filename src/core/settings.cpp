@@ -3,15 +3,42 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "core/env.hpp"
 #include "core/errors.hpp"
 #include "core/time.hpp"
 
 namespace ypa {
+namespace {
+
+// CLICKHOUSE_CA_CERTS must name a readable file holding at least one PEM certificate; the TLS layer
+// then loads it (and names the file again if OpenSSL cannot use what it holds).
+void check_ca_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw InputError(fmt::format("CLICKHOUSE_CA_CERTS='{}': not a file", path));
+  }
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw InputError(fmt::format("CLICKHOUSE_CA_CERTS='{}': cannot be read", path));
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    throw InputError(fmt::format("CLICKHOUSE_CA_CERTS='{}': holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path));
+  }
+}
+
+}  // namespace
 
 ClickHouseSettings ClickHouseSettings::from_env() {
   ClickHouseSettings s;
   s.host = env::get_or("CLICKHOUSE_HOST", s.host);
+  s.secure = env::get_bool("CLICKHOUSE_SECURE", s.secure);
+  s.verify = env::get_bool("CLICKHOUSE_VERIFY", s.verify);
+  s.ca_certs = env::get_or("CLICKHOUSE_CA_CERTS", "");
+  if (!s.ca_certs.empty()) check_ca_file(s.ca_certs);
+  if (s.secure) s.port = 9440;
   s.port = static_cast<std::uint16_t>(env::get_int("CLICKHOUSE_PORT", s.port, 1, 65535));
   s.database = env::get_or("CLICKHOUSE_DB", s.database);
   s.user = env::get_or("CLICKHOUSE_USER", s.user);

@@ -20,9 +20,15 @@ struct ClickHouseSettings {
   // LZ4 on the wire: "on", "off", or "auto" = off for a server on this machine (loopback), where
   // compressing costs both sides CPU and saves nothing, and on for any other host.
   std::string compression = "auto";
+  // TLS, as clickhouse-driver's secure/verify/ca_certs: with `secure` the port defaults to 9440 (the
+  // servers' tcp_port_secure); `verify` checks the certificate chain and host name; `ca_certs` is a PEM
+  // file of trusted CAs (empty = the system's store).
+  bool secure = false;
+  bool verify = true;
+  std::string ca_certs;
 
   // CLICKHOUSE_HOST, CLICKHOUSE_PORT, CLICKHOUSE_DB, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD,
-  // CLICKHOUSE_CLUSTER, CLICKHOUSE_COMPRESSION.
+  // CLICKHOUSE_CLUSTER, CLICKHOUSE_COMPRESSION, CLICKHOUSE_SECURE, CLICKHOUSE_VERIFY, CLICKHOUSE_CA_CERTS.
   static ClickHouseSettings from_env();
 };
 

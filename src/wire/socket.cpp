@@ -14,59 +14,14 @@
 #include <cstring>
 
 #include "wire/errors.hpp"
+#include "wire/socket_fd.hpp"
 #include "wire/transport.hpp"
 
 namespace ypa::wire {
 namespace {
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
-int poll_ms(std::chrono::milliseconds timeout) {
-  const auto ms = timeout.count();
-  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms < 0 ? 0 : ms);
-}
-
-// Waits until fd is ready for `events`; false on timeout. EINTR restarts with the time left.
-bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    pollfd p{fd, events, 0};
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    const int rc = ::poll(&p, 1, poll_ms(left));
-    if (rc > 0) return true;
-    if (rc == 0) return false;
-    if (errno != EINTR) return true;  // let the following call report the error
-  }
-}
+using detail::Fd;
+using detail::wait_for;
 
 class TcpTransport final : public Transport {
  public:
@@ -130,7 +85,32 @@ std::string Endpoint::describe() const {
   return fmt::format("{}:{}", host, port);
 }
 
-std::unique_ptr<Transport> connect_tcp(const Endpoint& endpoint, const Timeouts& timeouts) {
+namespace detail {
+
+void Fd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+int poll_ms(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms < 0 ? 0 : ms);
+}
+
+bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    pollfd p{fd, events, 0};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int rc = ::poll(&p, 1, poll_ms(left));
+    if (rc > 0) return true;
+    if (rc == 0) return false;
+    if (errno != EINTR) return true;  // let the following call report the error
+  }
+}
+
+Fd open_tcp(const Endpoint& endpoint, const Timeouts& timeouts) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -173,11 +153,17 @@ std::unique_ptr<Transport> connect_tcp(const Endpoint& endpoint, const Timeouts&
     }
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return std::make_unique<TcpTransport>(std::move(fd), endpoint, timeouts);
+    return fd;
   }
   const std::string message = fmt::format("cannot connect to {}: {}", endpoint.describe(), last_error);
   if (timed_out) throw TimeoutError(message);
   throw ConnectError(message);
+}
+
+}  // namespace detail
+
+std::unique_ptr<Transport> connect_tcp(const Endpoint& endpoint, const Timeouts& timeouts) {
+  return std::make_unique<TcpTransport>(detail::open_tcp(endpoint, timeouts), endpoint, timeouts);
 }
 
 TransportInput::TransportInput(Transport& transport, std::size_t buffer_size)

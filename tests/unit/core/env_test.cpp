@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "core/errors.hpp"
 #include "core/settings.hpp"
@@ -70,6 +72,42 @@ TEST(EnvTest, ClickHouseCompressionIsAutoOnOrOff) {
   }
   ::unsetenv("CLICKHOUSE_COMPRESSION");
   EXPECT_EQ(ClickHouseSettings::from_env().compression, "auto");
+}
+
+TEST(EnvTest, ClickHouseSecureMovesThePortDefaultTo9440) {
+  const char* saved = std::getenv("CLICKHOUSE_PORT");
+  const std::string saved_port = saved ? saved : "";
+  ::unsetenv("CLICKHOUSE_PORT");
+  auto plain = ClickHouseSettings::from_env();
+  EXPECT_FALSE(plain.secure);
+  EXPECT_TRUE(plain.verify);
+  EXPECT_EQ(plain.port, 9000);
+  for (const char* on : {"1", "true", "YES", "On"}) {
+    ::setenv("CLICKHOUSE_SECURE", on, 1);
+    auto s = ClickHouseSettings::from_env();
+    EXPECT_TRUE(s.secure) << on;
+    EXPECT_EQ(s.port, 9440) << on;
+  }
+  ::setenv("CLICKHOUSE_PORT", "9000", 1);  // an explicit port wins
+  EXPECT_EQ(ClickHouseSettings::from_env().port, 9000);
+  for (const char* off : {"0", "false", "no", "OFF"}) {
+    ::setenv("CLICKHOUSE_VERIFY", off, 1);
+    EXPECT_FALSE(ClickHouseSettings::from_env().verify) << off;
+  }
+  for (const auto& [name, value] : {std::pair{"CLICKHOUSE_SECURE", "2"}, std::pair{"CLICKHOUSE_VERIFY", "y"},
+                                    std::pair{"CLICKHOUSE_CA_CERTS", "/nonexistent/ca.pem"}}) {
+    ::setenv(name, value, 1);
+    try {
+      ClickHouseSettings::from_env();
+      ADD_FAILURE() << name << "=" << value << ": expected an InputError";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(std::string(name) + "='" + value + "'", 0), 0u) << e.what();
+    }
+    ::unsetenv(name);
+  }
+  ::unsetenv("CLICKHOUSE_SECURE");
+  ::unsetenv("CLICKHOUSE_VERIFY");
+  if (saved) ::setenv("CLICKHOUSE_PORT", saved_port.c_str(), 1); else ::unsetenv("CLICKHOUSE_PORT");
 }
 
 TEST(EnvTest, DefaultsFollowTheDesignDocument) {
