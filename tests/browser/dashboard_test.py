@@ -92,8 +92,7 @@ class Browser:
         return self.js("return document.getElementById('main').innerText")
 
 
-# The value a chart drew for `label` at the bucket `ms`: dygraphs' own data (getValue); a band or a
-# customBars series reads [low, middle, high].
+# The value a chart drew for `label` at the bucket `ms`: dygraphs' own data (getValue), as [v, v, v].
 READ = """
 const [view, chart, label, ms] = arguments;
 const c = window.ypaCharts[view];
@@ -194,8 +193,8 @@ def main():
         check(isinstance(count, list) and count[1] == row[3], "shop count: %s (ClickHouse %s)" % (count, row[3]))
         ema = drawn(b, "iphone", "main", "ema_120", ms)
         check(isinstance(ema, list) and close(ema[1], row[4]), "ema_120: %s (ClickHouse %s)" % (ema, row[4]))
-        band = drawn(b, "iphone", "main", "bollinger_120", ms)
-        check(isinstance(band, list) and close(band[0], row[5]) and close(band[1], row[6]) and close(band[2], row[7]),
+        band = [drawn(b, "iphone", "main", "boll_%s_120" % k, ms) for k in ("low", "mid", "up")]
+        check(all(isinstance(v, list) and close(v[1], want) for v, want in zip(band, row[5:8])),
               "Bollinger band low/mid/up: %s (ClickHouse %s)" % (band, row[5:8]))
         b.shot("iphone")
 
