@@ -245,8 +245,12 @@ def main():
               "per-shop view is drawn")
         labels = b.js("return ypaCharts.shops.graph.getLabels()")
         check(len(labels) == 2 + shops[0], "per-shop view: %d shops and the mean (labels %s)" % (shops[0], labels))
-        check(b.js("return ypaCharts.shops.graph.numRows()") >= shops[1],
-              "per-shop view draws the %d buckets with prices" % shops[1])
+        buckets = ch.execute("SELECT count() FROM (SELECT bucket FROM price_aligned FINAL WHERE run_id = 'live' AND "
+                             "iphone_id = %(i)s UNION ALL SELECT bucket FROM features_wide FINAL WHERE run_id = 'live' "
+                             "AND scope = %(s)s) GROUP BY bucket", {"i": int(iphone), "s": scope})
+        got = b.js("return ypaCharts.shops.graph.numRows()")
+        check(got == len(buckets), "per-shop view draws %d buckets (ClickHouse: %d with a price or a mean)" %
+              (got, len(buckets)))
         for shop_id, price in prices:
             label = next((l for l in labels if l.endswith(" #%d" % shop_id)), None)
             got = drawn(b, "shops", "main", label, ms) if label else None
