@@ -16,6 +16,7 @@ packages=(
   python3-django python3-celery python3-pip python3-setuptools python3-wheel
   help2man dpkg-dev file binutils man-db groff-base systemd
   python3-venv
+  libjs-dygraphs chromium chromium-driver python3-selenium
 )
 
 missing=()

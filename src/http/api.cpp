@@ -10,6 +10,7 @@
 #include "clickhouse/errors.hpp"
 #include "http/form.hpp"
 #include "http/jwt.hpp"
+#include "http/ui.hpp"
 #include "store/api_queries.hpp"
 #include "store/runs.hpp"
 
@@ -148,6 +149,8 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       {"/api/purchasing-time-analyses/", {&Api::prices, true, true}},
       {"/api/purchasing-time-analyses/compact/", {&Api::prices_compact, true, true}},
       {"/api/runs/", {&Api::runs, true, true}},
+      {"/api/iphones/", {&Api::iphones, true, true}},
+      {"/api/cohorts/", {&Api::cohorts, true, true}},
       {"/api/schema/", {&Api::schema_doc, false, false}},
       {"/healthz", {&Api::healthz, false, false}},
       {"/readyz", {&Api::readyz, false, false}},
@@ -161,6 +164,7 @@ std::string Api::endpoint_of(const std::string& path) const {
 }
 
 Response Api::handle(const Request& request) {
+  if (is_ui_path(request.path)) return ui(request);
   auto it = routes_.find(request.path);
   if (it == routes_.end()) {
     // Django's APPEND_SLASH: a known path without its trailing slash is redirected, query kept.
@@ -519,6 +523,54 @@ Response Api::runs(const Call& c) {
     results.push_back(Json::parse(all[i].dump()));
   }
   return json_response(200, paginated(c.base_url, c.params, page, all.size(), std::move(results)));
+}
+
+Response Api::iphones(const Call& c) {
+  auto page = page_param(c.params);
+  if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for iPhone names");
+  auto names = names_->get({}, {});
+  std::vector<const store::IphoneInfo*> all;
+  for (const auto& [id, info] : names->iphones) all.push_back(&info);
+  std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  Json results = Json::array();
+  for (std::uint64_t i = page.offset; i < all.size() && i < page.offset + page.limit; ++i) {
+    const auto& p = *all[i];
+    results.push_back(Json{{"id", p.id},
+                           {"part_number", p.part_number},
+                           {"model_name", p.model_name},
+                           {"capacity_gb", p.capacity_gb},
+                           {"color", p.color}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, all.size(), std::move(results)));
+}
+
+Response Api::cohorts(const Call& c) {
+  auto page = page_param(c.params);
+  if (names_ == nullptr) throw UnavailableError("no PostgreSQL configured for cohorts");
+  auto names = names_->get({}, {});
+  const auto& all = names->cohorts;
+  Json results = Json::array();
+  for (std::uint64_t i = page.offset; i < all.size() && i < page.offset + page.limit; ++i) {
+    results.push_back(Json{{"slug", all[i].slug}, {"title", all[i].title}, {"members", all[i].members}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, all.size(), std::move(results)));
+}
+
+Response Api::ui(const Request& request) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
+  }
+  const UiFile* file = ui_file(request.path);
+  if (file == nullptr) return detail(404, "Not found.");
+  Response r{200, "", file->body, file->content_type, {}};
+  // Revalidated on every load, so a new binary's page is never mixed with an old script; the page
+  // loads only its own files and talks only to this server.
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                         "frame-ancestors 'none'");
+  return r;
 }
 
 Response Api::healthz(const Call&) { return json_response(200, Json{{"status", "ok"}}); }

@@ -115,6 +115,11 @@ class Api {
   Response prices(const Call& c);
   Response prices_compact(const Call& c);
   Response runs(const Call& c);
+  // The iPhones and cohorts of PostgreSQL, for the dashboard's search (read-only lists).
+  Response iphones(const Call& c);
+  Response cohorts(const Call& c);
+  // The dashboard's files (`/`, `/ui/...`), no token needed.
+  Response ui(const Request& request) const;
   Response healthz(const Call& c);
   Response readyz(const Call& c);
   Response metrics(const Call& c);

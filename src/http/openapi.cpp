@@ -220,6 +220,15 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
                 concat({price_filters, ordering_param(store::ApiTable::kPrices), page_params()}),
                 paginated(compact_item));
   paths["/api/runs/"] = operation("Runs in ClickHouse (list_runs)", page_params(), paginated(run_item));
+  Json iphone_item = object({{"id", integer()},
+                             {"part_number", string_schema()},
+                             {"model_name", string_schema()},
+                             {"capacity_gb", integer()},
+                             {"color", string_schema()}});
+  paths["/api/iphones/"] = operation("iPhones in PostgreSQL, by id", page_params(), paginated(iphone_item));
+  Json cohort_list_item = object({{"slug", string_schema()}, {"title", string_schema()}, {"members", integer()}});
+  paths["/api/cohorts/"] = operation("Cohorts in PostgreSQL with their member count, by slug", page_params(),
+                                     paginated(cohort_list_item));
   paths["/healthz"] = operation("Liveness", Json::array(), object({{"status", string_schema()}}), false);
   paths["/readyz"] = operation("Readiness: ClickHouse reachable", Json::array(),
                                object({{"status", string_schema()}, {"clickhouse", string_schema()}}), false);

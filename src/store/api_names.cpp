@@ -17,6 +17,14 @@ NameCatalog load_names(postgres::Connection& conn, const postgres::SourceTables&
                     std::string(iphones.text(r, 2)), iphones.integer(r, 3), std::string(iphones.text(r, 4))};
     out.iphones[info.id] = std::move(info);
   }
+  auto cohorts = conn.exec(fmt::format(
+      "SELECT c.slug, c.title, count(m.id) FROM {} c LEFT JOIN {} m ON m.cohort_id = c.id "
+      "GROUP BY c.id, c.slug, c.title ORDER BY c.slug",
+      postgres::quote_identifier(tables.cohort), postgres::quote_identifier(tables.cohort_member)));
+  for (int r = 0; r < cohorts.rows(); ++r) {
+    out.cohorts.push_back(CohortInfo{std::string(cohorts.text(r, 0)), std::string(cohorts.text(r, 1)),
+                                     cohorts.integer(r, 2)});
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "postgres/connection.hpp"
 #include "postgres/source_schema.hpp"
@@ -19,12 +20,19 @@ struct IphoneInfo {
   std::string color;
 };
 
+struct CohortInfo {
+  std::string slug;
+  std::string title;
+  std::int64_t members = 0;  // rows of the cohort's member table
+};
+
 struct NameCatalog {
   std::unordered_map<std::uint32_t, std::string> shops;
   std::unordered_map<std::uint32_t, IphoneInfo> iphones;
+  std::vector<CohortInfo> cohorts;  // by slug
 };
 
-// Every shop and iPhone (both tables are small: tens of shops, hundreds of models).
+// Every shop, iPhone and cohort (small tables: tens of shops, hundreds of models, a few cohorts).
 NameCatalog load_names(postgres::Connection& conn, const postgres::SourceTables& tables);
 
 }  // namespace ypa::store
