@@ -189,7 +189,7 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
   for (const auto& [run, flag] : {std::pair{options.base, "--base"}, std::pair{options.target, "--target"}}) {
     if (std::none_of(partitions.begin(), partitions.end(),
                      [&](const Partition& p) { return p.run_id == run; })) {
-      throw InputError(fmt::format("{}: run {} does not exist in {}", flag, run, database));
+      throw UnknownRunError(fmt::format("{}: run {} does not exist in {}", flag, run, database));
     }
   }
   int first_month = options.from ? month_of(*options.from, zone) : 0;

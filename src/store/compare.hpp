@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/errors.hpp"
 #include "core/time.hpp"
 
 namespace ypa::clickhouse {
@@ -78,7 +79,13 @@ struct Comparison {
   bool equal() const;
 };
 
-// Throws InputError for a malformed run id, an unknown run, a negative tolerance or a bad scope.
+// A run compared that has no partition in the database: "<flag>: run <id> does not exist in <db>".
+class UnknownRunError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// Throws InputError for a malformed run id, UnknownRunError for an unknown run, a negative tolerance or a bad scope.
 // `zone` is PIPELINE_TZ, the zone of the bucket columns: it decides which months --from/--to touch.
 Comparison compare_runs(clickhouse::Client& client, const std::string& database,
                         const CompareOptions& options, const TimeZone& zone);
