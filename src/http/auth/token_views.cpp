@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "http/auth/accounts.hpp"
 #include "http/auth/password.hpp"
+#include "http/auth/python_json.hpp"
 #include "http/names.hpp"
 #include "http/query_string.hpp"
 #include "http/render.hpp"
@@ -83,10 +84,14 @@ ParsedBody parse_body(const TokenRequest& r) {
   if (r.body.empty() && r.multipart.empty()) return out;
   const std::string type = r.content_type.value_or("");
   if (media_type_matches("application/json", type)) {
+    if (auto error = python_json_error(r.body)) {
+      out.error = answer(400, Json{{"detail", "JSON parse error - " + *error}});
+      return out;
+    }
     auto parsed = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
-      // DRF's text goes on with Python's json error ("Expecting value: line 1 column 1 (char 0)"); its
-      // positions are not reproduced here.
+      // What Python reads and nlohmann does not (lone surrogates, invalid UTF-8): DRF's text would go on
+      // with Python's own error, which is not reproduced for these.
       out.error = answer(400, Json{{"detail", "JSON parse error - the body is not valid JSON"}});
       return out;
     }
