@@ -18,10 +18,11 @@ std::optional<Account> one(const postgres::Result& r) {
 
 }  // namespace
 
-std::optional<Account> find_account(postgres::Connection& conn, const std::string& table, std::string_view username) {
-  return one(conn.exec_params(
-      fmt::format("SELECT id, password, is_active FROM {} WHERE username = $1", postgres::quote_identifier(table)),
-      {std::string(username)}));
+std::optional<Account> find_account(postgres::Connection& conn, const std::string& table,
+                                    std::string_view username) {
+  return one(conn.exec_params(fmt::format("SELECT id, password, is_active FROM {} WHERE username = $1",
+                                          postgres::quote_identifier(table)),
+                              {std::string(username)}));
 }
 
 std::optional<Account> find_account(postgres::Connection& conn, const std::string& table, std::int64_t id) {
@@ -33,7 +34,8 @@ std::optional<Account> find_account(postgres::Connection& conn, const std::strin
 AccountChange ensure_account(postgres::Connection& conn, const std::string& table, std::string_view username,
                              std::string_view password) {
   auto existing = find_account(conn, table, username);
-  if (existing && existing->is_active && check_password(password, existing->password) == PasswordCheck::kMatch) {
+  if (existing && existing->is_active &&
+      check_password(password, existing->password) == PasswordCheck::kMatch) {
     return AccountChange::kUnchanged;
   }
   std::string hash = make_password(password, random_salt(), kDjangoIterations);
@@ -44,11 +46,12 @@ AccountChange ensure_account(postgres::Connection& conn, const std::string& tabl
     return AccountChange::kPasswordSet;
   }
   // The defaults of Django's create_user: not staff, not superuser, blank names and e-mail.
-  conn.exec_params(fmt::format("INSERT INTO {} (password, last_login, is_superuser, username, first_name, last_name, "
-                               "email, is_staff, is_active, date_joined) "
-                               "VALUES ($1, NULL, false, $2, '', '', '', false, true, now())",
-                               t),
-                   {hash, std::string(username)});
+  conn.exec_params(
+      fmt::format("INSERT INTO {} (password, last_login, is_superuser, username, first_name, last_name, "
+                  "email, is_staff, is_active, date_joined) "
+                  "VALUES ($1, NULL, false, $2, '', '', '', false, true, now())",
+                  t),
+      {hash, std::string(username)});
   return AccountChange::kCreated;
 }
 

@@ -18,7 +18,8 @@ struct Account {
 };
 
 // ModelBackend's get_by_natural_key: the row whose username equals `username` exactly.
-std::optional<Account> find_account(postgres::Connection& conn, const std::string& table, std::string_view username);
+std::optional<Account> find_account(postgres::Connection& conn, const std::string& table,
+                                    std::string_view username);
 std::optional<Account> find_account(postgres::Connection& conn, const std::string& table, std::int64_t id);
 
 enum class AccountChange { kCreated, kPasswordSet, kUnchanged };

@@ -56,7 +56,8 @@ PasswordCheck check_password(std::string_view password, std::string_view encoded
   if (d2 == std::string_view::npos) return PasswordCheck::kMalformed;
   std::string_view digits = rest.substr(0, d1);
   std::string_view salt = rest.substr(d1 + 1, d2 - d1 - 1);
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
     return PasswordCheck::kMalformed;
   }
   std::int64_t iterations = std::stoll(std::string(digits));

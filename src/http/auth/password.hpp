@@ -22,9 +22,9 @@ std::string hasher_of(std::string_view encoded);
 enum class PasswordCheck {
   kMatch,
   kMismatch,
-  kUnusable,           // "!...": the account has no password (set_unusable_password)
-  kOtherHasher,        // a hasher other than pbkdf2_sha256 (hasher_of names it)
-  kMalformed,          // pbkdf2_sha256 but not $<iterations>$<salt>$<hash> with 1..kMaxIterations
+  kUnusable,     // "!...": the account has no password (set_unusable_password)
+  kOtherHasher,  // a hasher other than pbkdf2_sha256 (hasher_of names it)
+  kMalformed,    // pbkdf2_sha256 but not $<iterations>$<salt>$<hash> with 1..kMaxIterations
 };
 
 // Django's check_password for a pbkdf2_sha256 hash: the password's PBKDF2-HMAC-SHA256 with the hash's

@@ -100,7 +100,8 @@ class Scanner {
         i = hex + 4;
         continue;
       }
-      if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) throw Failure{"Invalid \\escape", i};
+      if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos)
+        throw Failure{"Invalid \\escape", i};
       i += 2;
     }
   }
@@ -109,7 +110,8 @@ class Scanner {
     i = skip_ws(i);
     if (i < s_.size() && s_[i] == '}') return i + 1;
     while (true) {
-      if (i >= s_.size() || s_[i] != '"') throw Failure{"Expecting property name enclosed in double quotes", i};
+      if (i >= s_.size() || s_[i] != '"')
+        throw Failure{"Expecting property name enclosed in double quotes", i};
       i = skip_ws(string(i + 1));
       if (i >= s_.size() || s_[i] != ':') throw Failure{"Expecting ':' delimiter", i};
       i = skip_ws(value(skip_ws(i + 1)));
@@ -153,7 +155,8 @@ std::string located(std::string_view s, const std::string& message, std::size_t 
 }  // namespace
 
 std::optional<std::string> python_json_error(std::string_view text) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") return located(text, "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0);
+  if (text.substr(0, 3) == "\xEF\xBB\xBF")
+    return located(text, "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0);
   Scanner scanner(text);
   try {
     std::size_t start = scanner.skip_ws(0);

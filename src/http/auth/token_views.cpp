@@ -28,7 +28,9 @@ EpochSeconds unix_now() {
       .count();
 }
 
-TokenAnswer answer(int status, Json body) { return TokenAnswer{status, std::move(body), {}}; }
+TokenAnswer answer(int status, Json body) {
+  return TokenAnswer{status, std::move(body), {}};
+}
 
 // A 401 of simplejwt's views carries the challenge of their authenticate header.
 TokenAnswer unauthorized(Json body) {
@@ -100,9 +102,10 @@ ParsedBody parse_body(const TokenRequest& r) {
       return out;
     }
     if (!parsed.is_object()) {
-      out.error = answer(400, Json{{"non_field_errors",
-                                    Json::array({fmt::format("Invalid data. Expected a dictionary, but got {}.",
-                                                             python_type_name(parsed))})}});
+      out.error =
+          answer(400, Json{{"non_field_errors",
+                            Json::array({fmt::format("Invalid data. Expected a dictionary, but got {}.",
+                                                     python_type_name(parsed))})}});
       return out;
     }
     for (auto& [key, value] : parsed.items()) {
@@ -194,8 +197,8 @@ CharResult char_field(const FieldValue& f) {
 }
 
 // The serializer's fields, in declaration order: their values, or DRF's 400 body.
-std::optional<std::vector<std::string>> validate_fields(const ParsedBody& body, std::vector<const char*> names,
-                                                        Json& errors) {
+std::optional<std::vector<std::string>> validate_fields(const ParsedBody& body,
+                                                        std::vector<const char*> names, Json& errors) {
   std::vector<std::string> values;
   errors = Json::object();
   static const FieldValue kAbsent;
@@ -213,11 +216,11 @@ std::optional<std::vector<std::string>> validate_fields(const ParsedBody& body, 
 }
 
 // UTF-8 sequences of the code points Python's str.isspace() is true for, beyond ASCII.
-constexpr std::string_view kUnicodeSpaces[] = {
-    "\xc2\x85",     "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\x80", "\xe2\x80\x81", "\xe2\x80\x82",
-    "\xe2\x80\x83", "\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87", "\xe2\x80\x88",
-    "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f",
-    "\xe3\x80\x80"};
+constexpr std::string_view kUnicodeSpaces[] = {"\xc2\x85",     "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\x80",
+                                               "\xe2\x80\x81", "\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84",
+                                               "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87", "\xe2\x80\x88",
+                                               "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                               "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80"};
 
 std::size_t space_at_start(std::string_view s) {
   if (s.empty()) return 0;
@@ -239,7 +242,9 @@ std::size_t space_at_end(std::string_view s) {
   return 0;
 }
 
-std::string with_timeout(const std::string& conninfo) { return with_connect_timeout(conninfo, std::chrono::seconds(2)); }
+std::string with_timeout(const std::string& conninfo) {
+  return with_connect_timeout(conninfo, std::chrono::seconds(2));
+}
 
 }  // namespace
 
@@ -255,9 +260,9 @@ TokenViews::TokenViews(TokenSettings settings)
 TokenAnswer TokenViews::obtain_pair(const TokenRequest& request) {
   // DRF checks throttles before it reads the body.
   if (auto wait = throttle_.wait_seconds(request.client_address, LoginThrottle::Clock::now()); wait > 0) {
-    TokenAnswer a = answer(
-        429, Json{{"detail", fmt::format("Request was throttled. Expected available in {} second{}.", wait,
-                                         wait == 1 ? "" : "s")}});
+    TokenAnswer a =
+        answer(429, Json{{"detail", fmt::format("Request was throttled. Expected available in {} second{}.",
+                                                wait, wait == 1 ? "" : "s")}});
     a.headers.emplace_back("Retry-After", std::to_string(wait));
     return a;
   }
@@ -288,15 +293,18 @@ TokenAnswer TokenViews::obtain_pair(const TokenRequest& request) {
       case PasswordCheck::kMismatch:
         break;
       case PasswordCheck::kUnusable:
-        spdlog::warn("POST /api/token/: user id {} has no usable password (\"!\"): login refused", account->id);
+        spdlog::warn("POST /api/token/: user id {} has no usable password (\"!\"): login refused",
+                     account->id);
         break;
       case PasswordCheck::kOtherHasher:
-        spdlog::warn("POST /api/token/: user id {} has a password hashed with \"{}\"; ypa serve checks only "
-                     "Django's default pbkdf2_sha256 (set the password again with that hasher): login refused",
-                     account->id, hasher_of(account->password));
+        spdlog::warn(
+            "POST /api/token/: user id {} has a password hashed with \"{}\"; ypa serve checks only "
+            "Django's default pbkdf2_sha256 (set the password again with that hasher): login refused",
+            account->id, hasher_of(account->password));
         break;
       case PasswordCheck::kMalformed:
-        spdlog::warn("POST /api/token/: user id {} has a malformed pbkdf2_sha256 hash: login refused", account->id);
+        spdlog::warn("POST /api/token/: user id {} has a malformed pbkdf2_sha256 hash: login refused",
+                     account->id);
         break;
     }
   }
@@ -331,7 +339,7 @@ TokenAnswer TokenViews::refresh(const TokenRequest& request) {
     return unauthorized(Json{{"detail", kNoActiveAccount}, {"code", "no_active_account"}});
   }
   return answer(200, Json{{"access", access_from_refresh_claims(check.payload_json, settings_.secret, now,
-                                                                  settings_.lifetimes)}});
+                                                                settings_.lifetimes)}});
 }
 
 }  // namespace ypa::http::auth

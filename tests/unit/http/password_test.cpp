@@ -4,10 +4,10 @@
 #include "http/auth/password.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace ypa::http::auth {
@@ -28,7 +28,8 @@ constexpr const char* kDjangoSetup =
     "import json, sys\n"
     "from django.conf import settings\n"
     "settings.configure(PASSWORD_HASHERS=[\"django.contrib.auth.hashers.PBKDF2PasswordHasher\","
-    " \"django.contrib.auth.hashers.MD5PasswordHasher\", \"django.contrib.auth.hashers.UnsaltedMD5PasswordHasher\"])\n"
+    " \"django.contrib.auth.hashers.MD5PasswordHasher\", "
+    "\"django.contrib.auth.hashers.UnsaltedMD5PasswordHasher\"])\n"
     "import django; django.setup()\n"
     "from django.contrib.auth import hashers\n";
 
@@ -73,8 +74,9 @@ TEST(DjangoPbkdf2, HashesAreDjangosAndCheckLikeDjangos) {
 
 TEST(DjangoPbkdf2, PasswordsOfDjangosMakePasswordCheck) {
   // make_password with its random salt and the installed Django's default iterations.
-  std::string out = python(std::string(kDjangoSetup) +
-                           "print(json.dumps([hashers.make_password(\"s3cret \\u00e9\"), hashers.make_password(\"\")]))\n");
+  std::string out =
+      python(std::string(kDjangoSetup) +
+             "print(json.dumps([hashers.make_password(\"s3cret \\u00e9\"), hashers.make_password(\"\")]))\n");
   auto hashes = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(hashes.is_array()) << out;
   EXPECT_EQ(check_password("s3cret \xc3\xa9", hashes[0].get<std::string>()), PasswordCheck::kMatch);
@@ -96,23 +98,25 @@ TEST(DjangoHashers, NamedAsIdentifyHasherNamesThem) {
       "sha1$$0123456789abcdef0123456789abcdef01234567",
       "scrypt$16384$salt$8$1$hash",
   };
-  std::string program = std::string(kDjangoSetup) +
-                        "settings.PASSWORD_HASHERS = [c + h for c in [\"django.contrib.auth.hashers.\"] for h in "
-                        "[\"PBKDF2PasswordHasher\", \"PBKDF2SHA1PasswordHasher\", \"Argon2PasswordHasher\","
-                        " \"BCryptSHA256PasswordHasher\", \"MD5PasswordHasher\", \"UnsaltedMD5PasswordHasher\","
-                        " \"UnsaltedSHA1PasswordHasher\", \"SHA1PasswordHasher\"]]\n"
-                        "def name(e):\n"
-                        "    try: return hashers.identify_hasher(e).algorithm\n"
-                        "    except ValueError: return e.split(\"$\", 1)[0]\n"
-                        "print(json.dumps([name(e) for e in json.loads(sys.argv[1])] + "
-                        "[hashers.make_password(None)[0], str(hashers.is_password_usable(hashers.make_password(None)))]))\n";
+  std::string program =
+      std::string(kDjangoSetup) +
+      "settings.PASSWORD_HASHERS = [c + h for c in [\"django.contrib.auth.hashers.\"] for h in "
+      "[\"PBKDF2PasswordHasher\", \"PBKDF2SHA1PasswordHasher\", \"Argon2PasswordHasher\","
+      " \"BCryptSHA256PasswordHasher\", \"MD5PasswordHasher\", \"UnsaltedMD5PasswordHasher\","
+      " \"UnsaltedSHA1PasswordHasher\", \"SHA1PasswordHasher\"]]\n"
+      "def name(e):\n"
+      "    try: return hashers.identify_hasher(e).algorithm\n"
+      "    except ValueError: return e.split(\"$\", 1)[0]\n"
+      "print(json.dumps([name(e) for e in json.loads(sys.argv[1])] + "
+      "[hashers.make_password(None)[0], str(hashers.is_password_usable(hashers.make_password(None)))]))\n";
   std::string out = python(program + "' '" + nlohmann::json(encoded).dump());
   auto names = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(names.is_array()) << out;
   ASSERT_EQ(names.size(), encoded.size() + 2);
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     EXPECT_EQ(hasher_of(encoded[i]), names[i].get<std::string>()) << encoded[i];
-    const auto expected = names[i] == "pbkdf2_sha256" ? PasswordCheck::kMismatch : PasswordCheck::kOtherHasher;
+    const auto expected =
+        names[i] == "pbkdf2_sha256" ? PasswordCheck::kMismatch : PasswordCheck::kOtherHasher;
     EXPECT_EQ(check_password("x", encoded[i]), expected) << encoded[i];
   }
   EXPECT_EQ(names[encoded.size()], "!");  // make_password(None) starts with the unusable prefix
@@ -121,8 +125,9 @@ TEST(DjangoHashers, NamedAsIdentifyHasherNamesThem) {
 }
 
 TEST(DjangoPbkdf2, MalformedHashesAreRefusedWithoutComputing) {
-  for (const char* e : {"pbkdf2_sha256", "pbkdf2_sha256$", "pbkdf2_sha256$600000$salt", "pbkdf2_sha256$x$salt$h",
-                        "pbkdf2_sha256$0$salt$h", "pbkdf2_sha256$-1$salt$h", "pbkdf2_sha256$999999999$salt$h"}) {
+  for (const char* e :
+       {"pbkdf2_sha256", "pbkdf2_sha256$", "pbkdf2_sha256$600000$salt", "pbkdf2_sha256$x$salt$h",
+        "pbkdf2_sha256$0$salt$h", "pbkdf2_sha256$-1$salt$h", "pbkdf2_sha256$999999999$salt$h"}) {
     EXPECT_EQ(check_password("x", e), PasswordCheck::kMalformed) << e;
   }
 }
@@ -131,7 +136,8 @@ TEST(DjangoPbkdf2, SaltsHaveDjangosShape) {
   std::string a = random_salt(), b = random_salt();
   EXPECT_EQ(a.size(), 22u);
   EXPECT_NE(a, b);
-  EXPECT_EQ(a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), std::string::npos);
+  EXPECT_EQ(a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -3,11 +3,11 @@
 #include "http/auth/python_json.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,13 +17,39 @@ namespace {
 TEST(PythonJson, ErrorsAreThoseOfPythonsJsonModule) {
   std::vector<std::string> texts = {
       R"({"username": "alice", "password": "x"})",
-      "{\n  \"username\": \"\xc3\xa9l\xc3\xa8ve\",\n  \"password\": [1, 2.5e-3, -0, true, false, null, {}]\n}",
+      "{\n  \"username\": \"\xc3\xa9l\xc3\xa8ve\",\n  \"password\": [1, 2.5e-3, -0, true, false, null, "
+      "{}]\n}",
       R"({"a": "\u00e9\n\"\\\/\b\f\r\t"})",
-      R"({"a" 1})", R"({"a": 1 "b": 2})", R"({"a": 1,})", R"([1, 2,])", R"([1 2])", R"({"a": })", R"({'a': 1})",
-      R"({"a": "b\q"})", R"({"a": "\u12G4"})", R"({"a": "\u12"})", "{\"a\": \"x\ty\"}", R"({"a": 01})",
-      R"({"a": -})", R"({"a": 1.})", R"({"a": 1e})", R"({"a": .5})", R"({"a": NaN})", R"({"a": -Infinity})",
-      R"({"a": Infinity})", R"({"a": nul})", R"({"a": tru})", "\xef\xbb\xbf{}", "   ", "", "{} x", "[] ]",
-      R"({"a": [1, {"b": }]})", R"("\ud800")", "{\"\xc3\xa9\": \"\xe6\x97\xa5\" x}", "[\n\n  1,\n  x]",
+      R"({"a" 1})",
+      R"({"a": 1 "b": 2})",
+      R"({"a": 1,})",
+      R"([1, 2,])",
+      R"([1 2])",
+      R"({"a": })",
+      R"({'a': 1})",
+      R"({"a": "b\q"})",
+      R"({"a": "\u12G4"})",
+      R"({"a": "\u12"})",
+      "{\"a\": \"x\ty\"}",
+      R"({"a": 01})",
+      R"({"a": -})",
+      R"({"a": 1.})",
+      R"({"a": 1e})",
+      R"({"a": .5})",
+      R"({"a": NaN})",
+      R"({"a": -Infinity})",
+      R"({"a": Infinity})",
+      R"({"a": nul})",
+      R"({"a": tru})",
+      "\xef\xbb\xbf{}",
+      "   ",
+      "",
+      "{} x",
+      "[] ]",
+      R"({"a": [1, {"b": }]})",
+      R"("\ud800")",
+      "{\"\xc3\xa9\": \"\xe6\x97\xa5\" x}",
+      "[\n\n  1,\n  x]",
   };
   // Every prefix of the first few, which ends the text at every state of the scanner.
   for (std::size_t k = 0; k < 3; ++k) {
