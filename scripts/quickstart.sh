@@ -28,6 +28,18 @@ step "local stack";        build/ypa stack up
 eval "$(build/ypa stack env)"
 step "schemas";            build/ypa init --source-schema && build/ypa init
 
+# The demo account of the dashboard's login (a Django auth_user row, pbkdf2_sha256) and the secret the
+# API signs its tokens with: made once, kept in the stack's folder (mode 600), reused by later runs.
+step "demo account"
+demo_password_file=$YPA_STACK_DIR/demo-password
+jwt_secret_file=$YPA_STACK_DIR/jwt-secret
+(
+  umask 077
+  [ -s "$demo_password_file" ] || head -c 12 /dev/urandom | base64 | tr -d '/+=\n' >"$demo_password_file"
+  [ -s "$jwt_secret_file" ] || head -c 48 /dev/urandom | base64 | tr -d '/+=\n' >"$jwt_secret_file"
+)
+build/ypa init --source-schema --demo-user demo <"$demo_password_file"
+
 demo_from=${YPA_DEMO_FROM:-2025-01-01}
 demo_to=${YPA_DEMO_TO:-2025-01-07}
 records=$(psql -XAtqc 'SELECT count(*) FROM "AppleStockChecker_purchasingshoppricerecord"')
@@ -64,4 +76,9 @@ cat <<EOF2
 Ready. The stack is in $YPA_STACK_DIR. Point your shell at it with:
   eval "\$(scripts/quickstart.sh --env)"
 Then e.g.: build/ypa --help, build/ypa list_runs, build/ypa stack status, build/ypa stack down
+
+Dashboard: start the API (it runs until Ctrl-C) with
+  API_JWT_SECRET="\$(cat $jwt_secret_file)" build/ypa serve --listen 127.0.0.1:8000
+then open http://127.0.0.1:8000/ and log in as user demo, password $(cat "$demo_password_file")
+(POST /api/token/ takes the same account: docs/api.md#login-post-apitoken).
 EOF2

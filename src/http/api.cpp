@@ -11,7 +11,10 @@
 #include "http/form.hpp"
 #include "http/jwt.hpp"
 #include "http/ui.hpp"
+#include "core/errors.hpp"
 #include "store/api_queries.hpp"
+#include "store/compare.hpp"
+#include "store/run_id.hpp"
 #include "store/runs.hpp"
 
 namespace ypa::http {
@@ -138,6 +141,7 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       metrics_(metrics),
       zone_(config_.pipeline.time_zone),
       feature_names_(store::feature_names(config_.pipeline.window_min)),
+      tokens_(config_.tokens),
       cache_(kMaxCacheEntries, std::chrono::milliseconds(config_.cache_ms), kMaxStale) {
   routes_ = {
       {"/api/overall-bars/", {&Api::overall_bars, true, true}},
@@ -151,6 +155,9 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       {"/api/runs/", {&Api::runs, true, true}},
       {"/api/iphones/", {&Api::iphones, true, true}},
       {"/api/cohorts/", {&Api::cohorts, true, true}},
+      {"/api/runs/compare/", {&Api::compare, true, false}},
+      {"/api/token/", {&Api::token_obtain, false, false, true}},
+      {"/api/token/refresh/", {&Api::token_refresh, false, false, true}},
       {"/api/schema/", {&Api::schema_doc, false, false}},
       {"/healthz", {&Api::healthz, false, false}},
       {"/readyz", {&Api::readyz, false, false}},
@@ -178,7 +185,11 @@ Response Api::handle(const Request& request) {
   }
   Response r = dispatch(it->second, request);
   // DRF's APIView names the allowed methods on every response, errors and 401s included.
-  if (it->second.needs_auth) r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+  if (it->second.post) {
+    r.headers.emplace_back("Allow", "POST, OPTIONS");
+  } else if (it->second.needs_auth) {
+    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+  }
   return r;
 }
 
@@ -198,6 +209,10 @@ Response Api::dispatch(const Route& route, const Request& request) {
   }
   if (request.method == "OPTIONS") {
     return json_response(200, Json{{"name", request.path}, {"renders", {"application/json"}}});
+  }
+  if (route.post) {
+    if (request.method != "POST") return detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
+    return compute(route, request, "");
   }
   if (request.method != "GET" && request.method != "HEAD") {
     return detail(405, fmt::format("Method \"{}\" not allowed.", request.method));
@@ -570,6 +585,97 @@ Response Api::ui(const Request& request) const {
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                          "frame-ancestors 'none'");
+  return r;
+}
+
+Response Api::compare(const Call& c) {
+  FormErrors e;
+  auto required = [&](const char* name) -> std::optional<std::string> {
+    auto v = c.params.get(name);
+    if (!v || v->empty()) {
+      e.add(name, "This field is required.");
+      return std::nullopt;
+    }
+    return std::string(*v);
+  };
+  auto run = [&](const char* name) -> std::string {
+    auto v = required(name);
+    if (!v) return {};
+    if (!store::is_valid_run_id(*v)) e.add(name, std::string(kInvalidRunId));
+    return *v;
+  };
+  std::string base = run("base");
+  std::string target = run("target");
+  auto scope = required("scope");
+  if (scope && scope->size() > 200) e.add("scope", "Ensure this field has no more than 200 characters.");
+  const BucketGrid grid(zone_, config_.pipeline.interval_min);
+  // --from/--to as compare_runs reads them: a date is the whole day, YYYY-MM-DDTHH:MM one bucket.
+  auto bound = [&](const char* name, bool first) -> std::optional<EpochSeconds> {
+    auto v = required(name);
+    if (!v) return std::nullopt;
+    try {
+      auto range = parse_bucket_range(*v, *v, grid);
+      return first ? range.first : range.last;
+    } catch (const InputError&) {
+      e.add(name, "Enter a date (YYYY-MM-DD) or a bucket on the grid (YYYY-MM-DDTHH:MM).");
+      return std::nullopt;
+    }
+  };
+  auto from = bound("from", true);
+  auto to = bound("to", false);
+  if (from && to) {
+    if (*from > *to) {
+      e.add("to", "Must not be before from.");
+    } else if (*to - *from >= static_cast<EpochSeconds>(config_.compare_max_days) * 86400) {
+      e.add("to", fmt::format("The range may span at most {} days (API_COMPARE_MAX_DAYS).", config_.compare_max_days));
+    }
+  }
+  double tolerance = 1e-9;
+  if (auto t = c.params.get("tolerance"); t && !t->empty()) {
+    try {
+      std::size_t used = 0;
+      tolerance = std::stod(std::string(*t), &used);
+      if (used != t->size() || !(tolerance >= 0) || !std::isfinite(tolerance)) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      e.add("tolerance", "Enter a number >= 0.");
+    }
+  }
+  if (!e.empty()) return validation_failed(e);
+  store::CompareOptions options;
+  options.base = base;
+  options.target = target;
+  options.tolerance = tolerance;
+  options.from = from;
+  options.to = to;
+  options.scopes = {*scope};
+  // One scope's rows are a small part of each month: one statement for the whole range.
+  options.one_statement = true;
+  nlohmann::json result;
+  try {
+    pool_.run([&](clickhouse::Client& ch) {
+      result = store::comparison_json(store::compare_runs(ch, config_.database, options, zone_), zone_);
+    });
+  } catch (const store::UnknownRunError& err) {
+    return detail(404, err.what());
+  } catch (const InputError& err) {
+    return detail(400, err.what());
+  }
+  return json_response(200, Json::parse(result.dump()));
+}
+
+Response Api::token_obtain(const Call& c) {
+  auto a = tokens_.obtain_pair(auth::TokenRequest{c.request.content_type, c.request.body, c.request.multipart,
+                                                  c.request.client_address});
+  Response r = json_response(a.status, a.body);
+  r.headers = std::move(a.headers);
+  return r;
+}
+
+Response Api::token_refresh(const Call& c) {
+  auto a = tokens_.refresh(auth::TokenRequest{c.request.content_type, c.request.body, c.request.multipart,
+                                              c.request.client_address});
+  Response r = json_response(a.status, a.body);
+  r.headers = std::move(a.headers);
   return r;
 }
 

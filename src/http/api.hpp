@@ -17,6 +17,7 @@
 
 #include "core/settings.hpp"
 #include "core/time.hpp"
+#include "http/auth/token_views.hpp"
 #include "http/background.hpp"
 #include "http/encoding.hpp"
 #include "http/form.hpp"
@@ -38,6 +39,11 @@ struct Request {
   // header, already checked against the allowed hosts (or the listen address), or API_BASE_URL.
   std::string origin;
   std::optional<std::string> authorization;
+  // POST bodies (the token endpoints): the Content-Type header, the body, multipart parts, the peer.
+  std::optional<std::string> content_type;
+  std::string body;
+  std::vector<auth::FormPart> multipart;
+  std::string client_address;
 };
 
 struct Response {
@@ -55,6 +61,8 @@ struct ApiConfig {
   bool auth = true;
   std::string jwt_secret;
   int cache_ms = 1000;
+  auth::TokenSettings tokens;  // secret and PostgreSQL of the token endpoints
+  int compare_max_days = 366;
 };
 
 class Api {
@@ -80,6 +88,7 @@ class Api {
     Handler handler;
     bool needs_auth;
     bool cacheable;
+    bool post = false;  // answers POST (and OPTIONS) instead of GET/HEAD
   };
 
   Response dispatch(const Route& route, const Request& request);
@@ -120,6 +129,10 @@ class Api {
   Response cohorts(const Call& c);
   // The dashboard's files (`/`, `/ui/...`), no token needed.
   Response ui(const Request& request) const;
+  // GET /api/runs/compare/: compare_runs for one scope and range (store/compare).
+  Response compare(const Call& c);
+  Response token_obtain(const Call& c);
+  Response token_refresh(const Call& c);
   Response healthz(const Call& c);
   Response readyz(const Call& c);
   Response metrics(const Call& c);
@@ -138,6 +151,7 @@ class Api {
   std::vector<std::string> feature_names_;
   std::map<std::string, Route, std::less<>> routes_;
   nlohmann::ordered_json schema_;
+  auth::TokenViews tokens_;
 
   // Answers of cacheable routes by host, path and query: served stale while one request refreshes
   // them in the background (a hit with `refresh` set posts that refresh).

@@ -3,12 +3,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <vector>
 
 namespace ypa::http {
@@ -47,10 +49,6 @@ AuthOutcome token_error(std::string_view message) {
       {"messages", nlohmann::ordered_json::array({nlohmann::ordered_json{
                        {"token_class", "AccessToken"}, {"token_type", "access"}, {"message", message}}})}};
   return o;
-}
-
-AuthOutcome invalid() {
-  return token_error("Token is invalid or expired");
 }
 
 bool is_space(char c) {
@@ -328,6 +326,72 @@ std::string sign_hs256(const nlohmann::ordered_json& payload, std::string_view s
   return sign_hs256_text(R"({"alg":"HS256","typ":"JWT"})", payload.dump(), secret);
 }
 
+namespace {
+
+// The checks simplejwt's Token(token) makes (PyJWT's decode, then verify()), in its order, for a token of
+// `type` ("access" or "refresh"): nullopt when the token passes, else simplejwt's message. On success
+// `payload_out` holds the payload's JSON text.
+std::optional<std::string> check_token(std::string_view token, std::string_view secret, EpochSeconds now,
+                                       std::string_view type, std::string* payload_out) {
+  const std::string invalid_message = "Token is invalid or expired";
+  auto dot1 = token.find('.');
+  auto dot2 = token.rfind('.');
+  if (dot1 == std::string_view::npos || dot1 == dot2) return invalid_message;
+  auto header_text = base64url_decode(token.substr(0, dot1));
+  auto payload_text = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto signature = base64url_decode(token.substr(dot2 + 1));
+  if (!header_text || !payload_text || !signature) return invalid_message;
+  // The MAC first: no JSON the client wrote is parsed unless it was signed with the secret. The algorithm
+  // is pinned to HS256, so a token naming another (or "none") fails here or at the header check below.
+  std::string expected = hmac_sha256(secret, token.substr(0, dot2));
+  if (expected.size() != signature->size() ||
+      CRYPTO_memcmp(expected.data(), signature->data(), expected.size()) != 0) {
+    return invalid_message;
+  }
+  auto header = parse_segment(*header_text);
+  if (!header) return invalid_message;
+  auto alg = header->json.find("alg");
+  if (alg == header->json.end() || !alg->is_string() || alg->get<std::string>() != "HS256") return invalid_message;
+  // RFC 7797's unencoded payload, which PyJWT refuses without a detached payload.
+  if (auto b64 = header->json.find("b64");
+      b64 != header->json.end() && b64->is_boolean() && !b64->get<bool>()) {
+    return invalid_message;
+  }
+  auto payload = parse_segment(*payload_text);
+  if (!payload) return invalid_message;
+  if (!time_claims_valid(*payload, now)) return invalid_message;
+  const auto& claims = payload->json;
+  if (!claims.contains("exp")) return std::string("Token has no 'exp' claim");
+  if (!claims.contains("jti")) return std::string("Token has no id");
+  auto found = claims.find("token_type");
+  if (found == claims.end()) return std::string("Token has no type");
+  if (!found->is_string() || found->get<std::string>() != type) return std::string("Token has wrong type");
+  if (payload_out != nullptr) *payload_out = std::move(*payload_text);
+  return std::nullopt;
+}
+
+// uuid4().hex: 32 hex digits of a random version-4 UUID, simplejwt's jti.
+std::string uuid4_hex() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed: no randomness for a jti");
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// PyJWT writes the payload with json.dumps(separators=(",", ":")): compact, non-ASCII escaped.
+std::string sign_payload(const nlohmann::ordered_json& payload, std::string_view secret) {
+  return sign_hs256_text(R"({"alg":"HS256","typ":"JWT"})", payload.dump(-1, ' ', /*ensure_ascii=*/true), secret);
+}
+
+}  // namespace
+
 AuthOutcome authenticate_bearer(std::optional<std::string_view> authorization, std::string_view secret,
                                 EpochSeconds now) {
   AuthOutcome anonymous;
@@ -341,39 +405,9 @@ AuthOutcome authenticate_bearer(std::optional<std::string_view> authorization, s
               {"code", "bad_authorization_header"}};
     return o;
   }
-  std::string_view token = parts[1];
-  auto dot1 = token.find('.');
-  auto dot2 = token.rfind('.');
-  if (dot1 == std::string_view::npos || dot1 == dot2) return invalid();
-  auto header_text = base64url_decode(token.substr(0, dot1));
-  auto payload_text = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
-  auto signature = base64url_decode(token.substr(dot2 + 1));
-  if (!header_text || !payload_text || !signature) return invalid();
-  // The MAC first: no JSON the client wrote is parsed unless it was signed with the secret. The algorithm
-  // is pinned to HS256, so a token naming another (or "none") fails here or at the header check below.
-  std::string expected = hmac_sha256(secret, token.substr(0, dot2));
-  if (expected.size() != signature->size() ||
-      CRYPTO_memcmp(expected.data(), signature->data(), expected.size()) != 0) {
-    return invalid();
-  }
-  auto header = parse_segment(*header_text);
-  if (!header) return invalid();
-  auto alg = header->json.find("alg");
-  if (alg == header->json.end() || !alg->is_string() || alg->get<std::string>() != "HS256") return invalid();
-  // RFC 7797's unencoded payload, which PyJWT refuses without a detached payload.
-  if (auto b64 = header->json.find("b64");
-      b64 != header->json.end() && b64->is_boolean() && !b64->get<bool>()) {
-    return invalid();
-  }
-  auto payload = parse_segment(*payload_text);
-  if (!payload) return invalid();
-  if (!time_claims_valid(*payload, now)) return invalid();
-  const auto& claims = payload->json;
-  if (!claims.contains("exp")) return token_error("Token has no 'exp' claim");
-  if (!claims.contains("jti")) return token_error("Token has no id");
-  auto type = claims.find("token_type");
-  if (type == claims.end()) return token_error("Token has no type");
-  if (!type->is_string() || type->get<std::string>() != "access") return token_error("Token has wrong type");
+  std::string payload_text;
+  if (auto error = check_token(parts[1], secret, now, "access", &payload_text)) return token_error(*error);
+  auto claims = PyJson::parse(payload_text);
   auto user = claims.find("user_id");
   if (user == claims.end()) {
     AuthOutcome o;
@@ -385,6 +419,60 @@ AuthOutcome authenticate_bearer(std::optional<std::string_view> authorization, s
   ok.kind = AuthOutcome::Kind::kAuthenticated;
   ok.user_id = user->is_string() ? user->get<std::string>() : user->dump();
   return ok;
+}
+
+TokenPair issue_token_pair(std::int64_t user_id, std::string_view secret, EpochSeconds now,
+                           const TokenLifetimes& lifetimes) {
+  // RefreshToken.for_user(user), then its access_token: the access token shares the refresh token's
+  // instant (exp from it, iat copied from it) and has its own jti.
+  nlohmann::ordered_json refresh{{"token_type", "refresh"},
+                                 {"exp", now + lifetimes.refresh_s},
+                                 {"iat", now},
+                                 {"jti", uuid4_hex()},
+                                 {"user_id", user_id}};
+  TokenPair pair;
+  pair.refresh = sign_payload(refresh, secret);
+  pair.access = access_from_refresh_claims(refresh.dump(), secret, now, lifetimes);
+  return pair;
+}
+
+std::string access_from_refresh_claims(std::string_view refresh_payload_json, std::string_view secret,
+                                       EpochSeconds now, const TokenLifetimes& lifetimes) {
+  // RefreshToken.access_token: a new AccessToken (token_type, exp, iat, jti), exp set from the refresh
+  // token's instantiation time (now), then every claim of the refresh token copied over except
+  // token_type, exp and jti, in the refresh token's order: its iat replaces the new one in place.
+  nlohmann::ordered_json access{
+      {"token_type", "access"}, {"exp", now + lifetimes.access_s}, {"iat", now}, {"jti", uuid4_hex()}};
+  auto refresh = nlohmann::ordered_json::parse(refresh_payload_json);
+  for (auto& [claim, value] : refresh.items()) {
+    if (claim == "token_type" || claim == "exp" || claim == "jti") continue;
+    access[claim] = value;
+  }
+  return sign_payload(access, secret);
+}
+
+RefreshCheck check_refresh_token(std::string_view token, std::string_view secret, EpochSeconds now) {
+  RefreshCheck out;
+  if (auto error = check_token(token, secret, now, "refresh", &out.payload_json)) {
+    out.error = *error;
+    return out;
+  }
+  // The claims are copied into the access token in their order, which PyJson (a sorted map) loses.
+  if (!nlohmann::ordered_json::accept(out.payload_json)) {
+    out.error = "Token is invalid or expired";
+    return out;
+  }
+  out.valid = true;
+  auto claims = PyJson::parse(out.payload_json);
+  if (auto user = claims.find("user_id"); user != claims.end()) {
+    if (user->is_number_integer()) {
+      out.user_id = user->get<std::int64_t>();
+    } else if (user->is_string()) {
+      // Django's AutoField turns a string pk into int() of it.
+      out.user_id = parse_decimal(user->get<std::string>(), /*underscores=*/false);
+    }
+  }
+  return out;
 }
 
 }  // namespace ypa::http

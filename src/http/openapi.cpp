@@ -229,6 +229,41 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
   Json cohort_list_item = object({{"slug", string_schema()}, {"title", string_schema()}, {"members", integer()}});
   paths["/api/cohorts/"] = operation("Cohorts in PostgreSQL with their member count, by slug", page_params(),
                                      paginated(cohort_list_item));
+  auto required_param = [](const std::string& name, Json schema, const std::string& description) {
+    Json p = param(name, std::move(schema), description);
+    p["required"] = true;
+    return p;
+  };
+  paths["/api/runs/compare/"] = operation(
+      "compare_runs for one scope and range: the JSON of `ypa compare_runs --json`",
+      Json::array({required_param("base", string_schema(), "Base run id."),
+                   required_param("target", string_schema(), "Run compared with the base."),
+                   required_param("scope", string_schema(), "One scope: iphone:<id> or cohort:<slug>."),
+                   required_param("from", string_schema(), "First day (YYYY-MM-DD) or bucket (YYYY-MM-DDTHH:MM)."),
+                   required_param("to", string_schema(), "Last day or bucket, inclusive; at most API_COMPARE_MAX_DAYS "
+                                                         "after from."),
+                   param("tolerance", number(), "Relative tolerance (default 1e-9).")}),
+      Json{{"type", "object"}});
+  auto token_operation = [](const std::string& summary, Json body, Json ok) {
+    Json content{{"application/json", {{"schema", body}}},
+                 {"application/x-www-form-urlencoded", {{"schema", body}}},
+                 {"multipart/form-data", {{"schema", body}}}};
+    Json responses{{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", ok}}}}}}},
+                   {"400", {{"description", "A field missing or invalid (DRF's body)"}}},
+                   {"401", {{"description", "Wrong credentials or token (simplejwt's body)"}}}};
+    return Json{{"post", {{"summary", summary},
+                          {"requestBody", {{"required", true}, {"content", content}}},
+                          {"responses", responses},
+                          {"security", Json::array()}}}};
+  };
+  Json obtain = token_operation(
+      "simplejwt's TokenObtainPairView over Django's auth_user (failed logins are throttled: 429)",
+      object({{"username", string_schema()}, {"password", string_schema()}}),
+      object({{"refresh", string_schema()}, {"access", string_schema()}}));
+  obtain["post"]["responses"]["429"] = Json{{"description", "Too many failed logins from this address"}};
+  paths["/api/token/"] = obtain;
+  paths["/api/token/refresh/"] = token_operation("simplejwt's TokenRefreshView", object({{"refresh", string_schema()}}),
+                                                 object({{"access", string_schema()}}));
   paths["/healthz"] = operation("Liveness", Json::array(), object({{"status", string_schema()}}), false);
   paths["/readyz"] = operation("Readiness: ClickHouse reachable", Json::array(),
                                object({{"status", string_schema()}, {"clickhouse", string_schema()}}), false);

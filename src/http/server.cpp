@@ -129,8 +129,15 @@ void serve(const ServeOptions& o) {
                                                   std::chrono::milliseconds(10000)});
   NameCache names(o.postgres_conninfo, postgres::SourceTables::from_env(), std::chrono::seconds(o.api.names_ttl_s));
   Metrics metrics;
-  Api api(ApiConfig{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms}, pool, &names,
-          metrics);
+  ApiConfig config{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms, {}, 366};
+  config.tokens.secret = o.api.jwt_secret;
+  config.tokens.lifetimes = TokenLifetimes{o.api.access_lifetime_s, o.api.refresh_lifetime_s};
+  config.tokens.max_failures = o.api.login_max_failures;
+  config.tokens.window = std::chrono::seconds(o.api.login_window_s);
+  config.tokens.postgres_conninfo = o.postgres_conninfo;
+  config.tokens.user_table = postgres::SourceTables::from_env().auth_user;
+  config.compare_max_days = o.api.compare_max_days;
+  Api api(std::move(config), pool, &names, metrics);
 
   LimitedServer server(connection_limits(o.api), static_cast<std::size_t>(o.api.threads));
   server.set_payload_max_length(64 * 1024);
@@ -173,6 +180,10 @@ void serve(const ServeOptions& o) {
     const std::string host = req.has_header("Host") ? req.get_header_value("Host") : listen_host;
     r.origin = o.api.base_url.empty() ? "http://" + host : o.api.base_url;
     if (req.has_header("Authorization")) r.authorization = req.get_header_value("Authorization");
+    if (req.has_header("Content-Type")) r.content_type = req.get_header_value("Content-Type");
+    r.body = req.body;
+    for (const auto& [name, part] : req.files) r.multipart.push_back({name, part.content, !part.filename.empty()});
+    r.client_address = req.remote_addr;
     Response out = api.handle(r);
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name, value);

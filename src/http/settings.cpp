@@ -26,6 +26,12 @@ ApiSettings ApiSettings::from_env() {
   s.keep_alive_s = static_cast<int>(env::get_int("API_KEEP_ALIVE_S", s.keep_alive_s, 1, 3600));
   s.keep_alive_max = static_cast<int>(env::get_int("API_KEEP_ALIVE_MAX", s.keep_alive_max, 1, 1000000));
   s.read_timeout_s = static_cast<int>(env::get_int("API_READ_TIMEOUT_S", s.read_timeout_s, 1, 3600));
+  s.access_lifetime_s = static_cast<int>(env::get_int("API_JWT_ACCESS_LIFETIME_S", s.access_lifetime_s, 1, 31'536'000));
+  s.refresh_lifetime_s =
+      static_cast<int>(env::get_int("API_JWT_REFRESH_LIFETIME_S", s.refresh_lifetime_s, 1, 31'536'000));
+  s.login_max_failures = static_cast<int>(env::get_int("API_LOGIN_MAX_FAILURES", s.login_max_failures, 1, 1'000'000));
+  s.login_window_s = static_cast<int>(env::get_int("API_LOGIN_WINDOW_S", s.login_window_s, 1, 86400));
+  s.compare_max_days = static_cast<int>(env::get_int("API_COMPARE_MAX_DAYS", s.compare_max_days, 1, 3660));
   return s;
 }
 

@@ -30,6 +30,12 @@ struct ApiSettings {
   int keep_alive_s = 5;        // API_KEEP_ALIVE_S: longest wait for a connection's next request
   int keep_alive_max = 100;    // API_KEEP_ALIVE_MAX: requests per connection
   int read_timeout_s = 10;     // API_READ_TIMEOUT_S: longest a request may take to arrive, from its first byte
+  // POST /api/token/ and /api/token/refresh/ (simplejwt's ACCESS_ and REFRESH_TOKEN_LIFETIME).
+  int access_lifetime_s = 300;      // API_JWT_ACCESS_LIFETIME_S
+  int refresh_lifetime_s = 86400;   // API_JWT_REFRESH_LIFETIME_S
+  int login_max_failures = 5;       // API_LOGIN_MAX_FAILURES: failed logins per client address per window
+  int login_window_s = 60;          // API_LOGIN_WINDOW_S
+  int compare_max_days = 366;       // API_COMPARE_MAX_DAYS: longest range of /api/runs/compare/
 
   // Reads the variables above; InputError naming the first malformed one.
   static ApiSettings from_env();

@@ -16,6 +16,8 @@ struct SourceTables {
   std::string cohort_member = "AppleStockChecker_cohortmember";
   std::string shop_weight_profile = "AppleStockChecker_shopweightprofile";
   std::string shop_weight_item = "AppleStockChecker_shopweightitem";
+  // Django's user table (django.contrib.auth), which `ypa serve`'s login reads.
+  std::string auth_user = "auth_user";
 
   // Overrides from YPA_TABLE_PRICE_RECORD, YPA_TABLE_SHOP, ... (see docs/configuration.md).
   static SourceTables from_env();

@@ -91,6 +91,12 @@ bool Comparison::equal() const {
 std::string compare_slice_sql(const std::string& database, std::string_view table,
                               const std::vector<std::string>& value_columns, const CompareOptions& options,
                               int month, std::uint64_t slices, std::uint64_t slice) {
+  return compare_months_sql(database, table, value_columns, options, {month}, slices, slice);
+}
+
+std::string compare_months_sql(const std::string& database, std::string_view table,
+                               const std::vector<std::string>& value_columns, const CompareOptions& options,
+                               const std::vector<int>& months, std::uint64_t slices, std::uint64_t slice) {
   const TableShape& shape = shape_of(table);
   validate_run_id(options.base, "--base");
   validate_run_id(options.target, "--target");
@@ -146,7 +152,9 @@ std::string compare_slice_sql(const std::string& database, std::string_view tabl
                               differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));
 
   std::vector<std::string> where{fmt::format("run_id IN ({}, {})", a, b),
-                                 fmt::format("toYYYYMM(bucket) = {}", month)};
+                                 months.size() == 1
+                                     ? fmt::format("toYYYYMM(bucket) = {}", months.front())
+                                     : fmt::format("toYYYYMM(bucket) IN ({})", fmt::join(months, ", "))};
   if (options.from) where.push_back(fmt::format("bucket >= toDateTime({})", *options.from));
   if (options.to) where.push_back(fmt::format("bucket <= toDateTime({})", *options.to));
   if (!options.scopes.empty()) {
@@ -189,7 +197,7 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
   for (const auto& [run, flag] : {std::pair{options.base, "--base"}, std::pair{options.target, "--target"}}) {
     if (std::none_of(partitions.begin(), partitions.end(),
                      [&](const Partition& p) { return p.run_id == run; })) {
-      throw InputError(fmt::format("{}: run {} does not exist in {}", flag, run, database));
+      throw UnknownRunError(fmt::format("{}: run {} does not exist in {}", flag, run, database));
     }
   }
   int first_month = options.from ? month_of(*options.from, zone) : 0;
@@ -217,14 +225,20 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
     for (const auto& c : columns) tc.columns.push_back(ColumnDiff{c, 0, 0, 0, std::nullopt});
     std::map<std::string, ScopeDiff> scopes;
     const std::size_t per_column = stats_per_column(shape.has_shop);
+    // Each statement: one month cut into slices, or (one_statement) every month at once.
+    std::vector<std::pair<std::vector<int>, std::uint64_t>> statements;  // months, slices
     for (const auto& [month, rows] : month_rows) {
       tc.months.push_back(month);
       std::uint64_t cells = rows * columns.size();
-      std::uint64_t slices =
-          std::max<std::uint64_t>(1, (cells + options.slice_cells - 1) / options.slice_cells);
+      if (!options.one_statement) {
+        statements.push_back({{month}, std::max<std::uint64_t>(1, (cells + options.slice_cells - 1) / options.slice_cells)});
+      }
+    }
+    if (options.one_statement && !tc.months.empty()) statements.push_back({tc.months, 1});
+    for (const auto& [months, slices] : statements) {
       for (std::uint64_t slice = 0; slice < slices; ++slice) {
         for (const auto& row :
-             client.select_rows(compare_slice_sql(database, table, columns, options, month, slices, slice))) {
+             client.select_rows(compare_months_sql(database, table, columns, options, months, slices, slice))) {
           std::string scope = row.at(0).value_or("");
           ScopeDiff& sd = scopes[scope];
           sd.scope = scope;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/errors.hpp"
 #include "core/time.hpp"
 
 namespace ypa::clickhouse {
@@ -30,6 +31,10 @@ struct CompareOptions {
   // bytes of GROUP BY state (measured on 18.16), so the default bounds a statement near 2 GB; bigger
   // months are cut into slices of scopes (features_wide) or iPhones (price_aligned).
   std::uint64_t slice_cells = 40'000'000;
+  // Every month in one statement instead of one (or more) per month, ignoring slice_cells: for a few
+  // scopes over a range, whose rows are a small part of each month (the API's compare of one scope).
+  // The same result; one statement's fixed cost instead of one per month.
+  bool one_statement = false;
 };
 
 // Where a column's largest difference is.
@@ -78,7 +83,13 @@ struct Comparison {
   bool equal() const;
 };
 
-// Throws InputError for a malformed run id, an unknown run, a negative tolerance or a bad scope.
+// A run compared that has no partition in the database: "<flag>: run <id> does not exist in <db>".
+class UnknownRunError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// Throws InputError for a malformed run id, UnknownRunError for an unknown run, a negative tolerance or a bad scope.
 // `zone` is PIPELINE_TZ, the zone of the bucket columns: it decides which months --from/--to touch.
 Comparison compare_runs(clickhouse::Client& client, const std::string& database,
                         const CompareOptions& options, const TimeZone& zone);
@@ -88,6 +99,11 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
 std::string compare_slice_sql(const std::string& database, std::string_view table,
                               const std::vector<std::string>& value_columns, const CompareOptions& options,
                               int month, std::uint64_t slices, std::uint64_t slice);
+
+// The same for several months at once (CompareOptions::one_statement).
+std::string compare_months_sql(const std::string& database, std::string_view table,
+                               const std::vector<std::string>& value_columns, const CompareOptions& options,
+                               const std::vector<int>& months, std::uint64_t slices, std::uint64_t slice);
 
 std::string format_comparison(const Comparison& comparison, const TimeZone& zone);
 nlohmann::json comparison_json(const Comparison& comparison, const TimeZone& zone);

@@ -160,7 +160,7 @@ TEST(InitSourceSchemaTest, CreatesTheDjangoTablesIdempotently) {
   EXPECT_EQ(tables.out,
             "AppleStockChecker_cohort,AppleStockChecker_cohortmember,AppleStockChecker_iphone,"
             "AppleStockChecker_purchasingshoppricerecord,AppleStockChecker_secondhandshop,"
-            "AppleStockChecker_shopweightitem,AppleStockChecker_shopweightprofile\n");
+            "AppleStockChecker_shopweightitem,AppleStockChecker_shopweightprofile,auth_user\n");
   auto columns = run_command({"psql", "-XAtq", "-d", db, "-c",
                               "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY ordinal_position) "
                               "FROM information_schema.columns WHERE table_name = "

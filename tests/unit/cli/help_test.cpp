@@ -28,7 +28,7 @@ TEST(HelpTest, EverySubcommandDocumentsItsFlags) {
       {{"stack", "down"}, {"--dir"}},
       {{"stack", "status"}, {"--dir"}},
       {{"stack", "env"}, {"--dir"}},
-      {{"init"}, {"--source-schema"}},
+      {{"init"}, {"--source-schema", "--demo-user"}},
       {{"datagen"}, {"--shops", "--iphones", "--from", "--to", "--seed", "--replace"}},
       {{"run_pipeline"},
        {"--run-id", "--from", "--to", "--device", "--batch-days", "--steps", "--iphone-ids", "--shop-ids", "--align",

@@ -236,5 +236,54 @@ TEST(JwtEdgesTest, RepeatedClaimsTheLastCounts) {
             kAccepted);
 }
 
+// Issued tokens: simplejwt's claims in its order, the pair sharing one instant, each accepted for its own
+// use only (tests/contract/login_test.py checks them with simplejwt itself).
+std::string payload_of(const std::string& token) {
+  auto dot1 = token.find('.');
+  auto dot2 = token.rfind('.');
+  return *base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+}
+
+TEST(IssuedTokens, PairHasSimplejwtsClaimsAndEachServesItsOwnUse) {
+  TokenPair pair = issue_token_pair(42, kSecret, kNow, TokenLifetimes{300, 86400});
+  auto access = nlohmann::ordered_json::parse(payload_of(pair.access));
+  auto refresh = nlohmann::ordered_json::parse(payload_of(pair.refresh));
+  std::vector<std::string> keys;
+  for (auto& [k, v] : access.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"token_type", "exp", "iat", "jti", "user_id"}));
+  EXPECT_EQ(access["exp"], kNow + 300);
+  EXPECT_EQ(refresh["exp"], kNow + 86400);
+  EXPECT_EQ(access["iat"], kNow);
+  EXPECT_EQ(access["user_id"], 42);
+  EXPECT_EQ(access["jti"].get<std::string>().size(), 32u);
+  EXPECT_NE(access["jti"], refresh["jti"]);
+  EXPECT_EQ(authenticate_bearer("Bearer " + pair.access, kSecret, kNow).kind, kAccepted);
+  EXPECT_EQ(authenticate_bearer("Bearer " + pair.refresh, kSecret, kNow).kind, kRejected);
+  RefreshCheck ok = check_refresh_token(pair.refresh, kSecret, kNow + 100);
+  EXPECT_TRUE(ok.valid);
+  EXPECT_EQ(ok.user_id, 42);
+  RefreshCheck wrong = check_refresh_token(pair.access, kSecret, kNow);
+  EXPECT_FALSE(wrong.valid);
+  EXPECT_EQ(wrong.error, "Token has wrong type");
+  EXPECT_EQ(check_refresh_token(pair.refresh, kSecret, kNow + 86400).error, "Token is invalid or expired");
+  EXPECT_EQ(check_refresh_token(pair.refresh, "another-secret-of-at-least-32-bytes", kNow).error,
+            "Token is invalid or expired");
+}
+
+TEST(IssuedTokens, RefreshedAccessKeepsTheRefreshTokensIatAndClaims) {
+  TokenPair pair = issue_token_pair(7, kSecret, kNow, TokenLifetimes{});
+  RefreshCheck check = check_refresh_token(pair.refresh, kSecret, kNow + 1000);
+  ASSERT_TRUE(check.valid);
+  std::string access = access_from_refresh_claims(check.payload_json, kSecret, kNow + 1000, TokenLifetimes{60, 600});
+  auto claims = nlohmann::ordered_json::parse(payload_of(access));
+  EXPECT_EQ(claims.dump(), nlohmann::ordered_json({{"token_type", "access"},
+                                                   {"exp", kNow + 1060},
+                                                   {"iat", kNow},
+                                                   {"jti", claims["jti"]},
+                                                   {"user_id", 7}})
+                               .dump());
+  EXPECT_EQ(authenticate_bearer("Bearer " + access, kSecret, kNow + 1000).kind, kAccepted);
+}
+
 }  // namespace
 }  // namespace ypa::http
