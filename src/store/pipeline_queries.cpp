@@ -79,7 +79,7 @@ std::string select_first_bucket_sql(const std::string& database, const std::stri
 
 std::string select_pipeline_tables_sql(const std::string& database) {
   return fmt::format(
-      "SELECT name FROM system.tables WHERE database = {} AND name IN ('price_aligned', 'features_wide')",
+      "SELECT name FROM system.tables WHERE database = {} AND name IN ('price_aligned', 'features_wide', 'shop_health')",
       string_literal(database));
 }
 
