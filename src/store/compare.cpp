@@ -32,8 +32,8 @@ struct TableShape {
 
 const TableShape& shape_of(std::string_view table) {
   static const TableShape kPriceAligned{
-      {"iphone_id", "shop_id", "bucket"}, "concat('iphone:', toString(iphone_id))", "iphone_id", true};
-  static const TableShape kFeaturesWide{{"scope", "bucket"}, "scope", "cityHash64(scope)", false};
+      {"iphone_id", "shop_id", "bucket"}, "concat('iphone:', toString(iphone_id))", "iphone_id", true, false, {}};
+  static const TableShape kFeaturesWide{{"scope", "bucket"}, "scope", "cityHash64(scope)", false, false, {}};
   static const TableShape kShopHealth{
       {"shop_id", "bucket"}, "concat('shop:', toString(shop_id))", "shop_id", false, true, {"last_recorded_at"}};
   if (table == "price_aligned") return kPriceAligned;

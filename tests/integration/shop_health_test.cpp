@@ -1,0 +1,214 @@
+// shop_health (docs/shop-health.md) end to end against the real servers: every row checked by the
+// independent pandas oracle (tests/oracle/shop_health_oracle.py) on the edge-case set with injected
+// scraper failures, in both alignment modes and for a range that starts and ends inside an hour; batch
+// invariance; incremental cycles equal a backfill; and the run commands (list, drop, promote with backup,
+// compare) treating the table as part of the run.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "support/databases.hpp"
+#include "support/run_command.hpp"
+#include "support/stack_env.hpp"
+
+namespace ypa::testing {
+namespace {
+
+CommandResult health_oracle(const Databases& db, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/oracle/shop_health_oracle.py"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, db.env());
+}
+
+std::string query(const Databases& db, const std::string& sql) {
+  auto r = clickhouse_client(sql + " FORMAT TSV");
+  EXPECT_EQ(r.exit_code, 0) << sql << "\n" << r.err;
+  (void)db;
+  return r.out;
+}
+
+// All shop_health rows of a run without run_id and inserted_at, in key order.
+std::string dump(const Databases& db, const std::string& run, const std::string& where = "") {
+  return query(db, "SELECT shop_id, bucket, buckets, records_read, invalid_prices, cells, above_band, below_band, "
+                   "iphones, last_recorded_at, price_ratio_median FROM " +
+                       db.name() + ".shop_health FINAL WHERE run_id = '" + run + "'" + where +
+                       " ORDER BY shop_id, bucket");
+}
+
+class ShopHealthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new Databases("health");
+    auto load = db_->oracle({"load-edge-cases"});
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+    auto inject = health_oracle(*db_, {"inject-failures"});
+    ASSERT_EQ(inject.exit_code, 0) << inject.err;
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    db_ = nullptr;
+  }
+  static CommandResult run(const std::string& run_id, const std::string& from, const std::string& to,
+                           std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"run_pipeline", "--run-id", run_id, "--from", from, "--to", to};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return db_->ypa(args);
+  }
+  static void expect_oracle_passes(const std::vector<std::string>& args) {
+    auto r = health_oracle(*db_, args);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("rows written"), std::string::npos) << r.out;
+  }
+  static Databases* db_;
+};
+Databases* ShopHealthTest::db_ = nullptr;
+
+TEST_F(ShopHealthTest, OracleAgreesInLookbackAndFloorModes) {
+  for (const char* mode : {"lookback", "floor"}) {
+    std::string id = std::string("edge_") + mode;
+    auto r = run(id, "2025-01-31", "2025-02-01", {"--align", mode});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_oracle_passes({"check", "--run-id", id, "--from", "2025-01-31", "--to", "2025-02-01", "--align", mode});
+  }
+  // 5 shops x 48 hours, dense: silent hours are rows with no records.
+  EXPECT_EQ(query(*db_, "SELECT count() FROM " + db_->name() + ".shop_health FINAL WHERE run_id = 'edge_lookback'"),
+            "240\n");
+  // The injected failures show where they were put (Tokyo hours).
+  std::string where = " AND run_id = 'edge_lookback'";
+  std::string table = db_->name() + ".shop_health FINAL";
+  EXPECT_EQ(query(*db_, "SELECT toHour(bucket) FROM " + table + " WHERE records_read = 0" + where + " ORDER BY bucket"),
+            "19\n20\n");
+  EXPECT_EQ(query(*db_, "SELECT toDate(bucket), toHour(bucket), above_band > 0 FROM " + table + " WHERE shop_id = 5 AND "
+                        "toDate(bucket) = '2025-01-31' AND toHour(bucket) BETWEEN 10 AND 13" + where + " ORDER BY bucket"),
+            "2025-01-31\t10\t1\n2025-01-31\t11\t1\n2025-01-31\t12\t1\n2025-01-31\t13\t1\n");
+  EXPECT_EQ(query(*db_, "SELECT countIf(below_band > 0) FROM " + table +
+                        " WHERE shop_id = 4 AND toDate(bucket) = '2025-02-01' AND toHour(bucket) BETWEEN 3 AND 5" + where),
+            "3\n");
+  EXPECT_EQ(query(*db_, "SELECT sum(above_band + below_band) FROM " + table + " WHERE NOT (shop_id = 5 AND "
+                        "toDate(bucket) = '2025-01-31' AND toHour(bucket) BETWEEN 10 AND 14) AND NOT (shop_id = 4 "
+                        "AND toDate(bucket) = '2025-02-01' AND toHour(bucket) BETWEEN 3 AND 6)" + where),
+            "0\n");
+  // Shop 2 reports iPhones 1, 3, 4 and 5, and drops iPhone 3 from 2025-02-01 00:00 (hour 00:00 still
+  // holds its records of 23:45-24:00 the day before).
+  EXPECT_EQ(query(*db_, "SELECT toDate(bucket) AS d, min(iphones), max(iphones) FROM " + table +
+                        " WHERE shop_id = 2 AND NOT (toDate(bucket) = '2025-02-01' AND toHour(bucket) = 0)" + where +
+                        " GROUP BY d ORDER BY d"),
+            "2025-01-31\t4\t4\n2025-02-01\t3\t3\n");
+}
+
+TEST_F(ShopHealthTest, RangeInsideHoursWritesTheHoursItHoldsTheStartOf) {
+  ASSERT_EQ(run("mid", "2025-01-31T10:30", "2025-02-01T05:15").exit_code, 0);
+  expect_oracle_passes({"check", "--run-id", "mid", "--from", "2025-01-31T10:30", "--to", "2025-02-01T05:15"});
+  // 10:00 is not written (the run lacks 10:00 and 10:15); 05:00 holds the two buckets up to 05:15.
+  EXPECT_EQ(query(*db_, "SELECT min(bucket), max(bucket), argMax(buckets, bucket) FROM " + db_->name() +
+                            ".shop_health FINAL WHERE run_id = 'mid'"),
+            "2025-01-31 11:00:00\t2025-02-01 05:00:00\t2\n");
+}
+
+TEST_F(ShopHealthTest, BatchDaysDoNotChangeTheTable) {
+  for (const char* days : {"1", "30"}) {
+    ASSERT_EQ(run(std::string("batch_") + days, "2025-01-30", "2025-02-01", {"--batch-days", days}).exit_code, 0);
+  }
+  std::string one = dump(*db_, "batch_1");
+  EXPECT_GT(one.size(), 10000u);
+  EXPECT_EQ(one, dump(*db_, "batch_30"));
+}
+
+TEST_F(ShopHealthTest, IncrementalCyclesEqualABackfill) {
+  ASSERT_EQ(run("backfill", "2025-01-31", "2025-01-31T09:00").exit_code, 0);
+  // Every 15 minutes from 01:45 (its two hours begin at 00:00) to 09:00, as `ypa schedule` would.
+  for (int minutes = 105; minutes <= 540; minutes += 15) {
+    char to[32];
+    std::snprintf(to, sizeof to, "2025-01-31T%02d:%02d", minutes / 60, minutes % 60);
+    auto r = db_->ypa({"run_pipeline", "--run-id", "inc", "--mode", "incremental", "--to", to, "--since", "2h"});
+    ASSERT_EQ(r.exit_code, 0) << to << r.err;
+  }
+  std::string backfill = dump(*db_, "backfill");
+  EXPECT_EQ(std::count(backfill.begin(), backfill.end(), '\n'), 5 * 10);
+  EXPECT_EQ(dump(*db_, "inc"), backfill);
+}
+
+TEST_F(ShopHealthTest, RunCommandsTreatTheTableAsPartOfTheRun) {
+  ASSERT_EQ(run("cmd_a", "2025-01-31", "2025-02-01").exit_code, 0);
+  ASSERT_EQ(run("cmd_b", "2025-01-31", "2025-02-01").exit_code, 0);
+  std::string table = db_->name() + ".shop_health";
+  auto rows = [&](const std::string& run_id) {
+    return query(*db_, "SELECT count() FROM " + table + " FINAL WHERE run_id = '" + run_id + "'");
+  };
+
+  // list_runs: rows per table.
+  auto list = db_->ypa({"list_runs", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  int listed = 0;
+  for (const auto& r : nlohmann::json::parse(list.out)) {
+    if (r["run_id"] != "cmd_a") continue;
+    ++listed;
+    EXPECT_EQ(r["tables"]["shop_health"]["rows"], 240) << list.out;
+  }
+  EXPECT_EQ(listed, 1) << list.out;
+
+  // compare_runs: equal, then one count changed in cmd_b (a later version of one row).
+  auto same = db_->ypa({"compare_runs", "--base", "cmd_a", "--target", "cmd_b", "--json"});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  clickhouse_client("INSERT INTO " + table + " SELECT run_id, bucket, shop_id, buckets, records_read + 1, "
+                    "invalid_prices, cells, above_band, below_band, iphones, last_recorded_at, price_ratio_median, "
+                    "inserted_at + 10 FROM " + table + " FINAL WHERE run_id = 'cmd_b' AND shop_id = 2 AND "
+                    "bucket = toDateTime('2025-02-01 07:00:00', 'Asia/Tokyo')");
+  auto differ = db_->ypa({"compare_runs", "--base", "cmd_a", "--target", "cmd_b", "--json"});
+  EXPECT_EQ(differ.exit_code, 1) << differ.out << differ.err;
+  bool seen = false;
+  auto compared = nlohmann::json::parse(differ.out);
+  for (const auto& t : compared["tables"]) {
+    if (t["table"] != "shop_health") continue;
+    seen = true;
+    EXPECT_EQ(t["rows_base"], 240);
+    EXPECT_EQ(t["rows_differ"], 1) << t.dump();
+  }
+  EXPECT_TRUE(seen) << differ.out;
+
+  // promote_run with a backup: live gets cmd_a's table, the backup keeps live's old one (cmd_b's).
+  ASSERT_EQ(db_->ypa({"promote_run", "--from", "cmd_b", "--to", "live", "--confirm"}).exit_code, 0);
+  EXPECT_EQ(dump(*db_, "live"), dump(*db_, "cmd_b"));
+  auto promote = db_->ypa({"promote_run", "--from", "cmd_a", "--to", "live", "--confirm", "--keep-backup"});
+  ASSERT_EQ(promote.exit_code, 0) << promote.out << promote.err;
+  EXPECT_NE(promote.out.find("shop_health 202501: cmd_a -> live"), std::string::npos) << promote.out;
+  EXPECT_EQ(dump(*db_, "live"), dump(*db_, "cmd_a"));
+  std::string backup = query(*db_, "SELECT DISTINCT run_id FROM " + table + " WHERE run_id LIKE 'backup_%'");
+  ASSERT_FALSE(backup.empty());
+  backup.pop_back();
+  EXPECT_EQ(dump(*db_, backup), dump(*db_, "cmd_b"));
+  EXPECT_NE(dump(*db_, backup), dump(*db_, "cmd_a"));
+
+  // drop_run: --tables shop_health drops only that table; a plain drop takes it with the others.
+  auto only = db_->ypa({"drop_run", "--run-id", "cmd_b", "--tables", "shop_health", "--confirm"});
+  ASSERT_EQ(only.exit_code, 0) << only.out << only.err;
+  EXPECT_EQ(rows("cmd_b"), "0\n");
+  EXPECT_NE(query(*db_, "SELECT count() FROM " + db_->name() + ".price_aligned WHERE run_id = 'cmd_b'"), "0\n");
+  ASSERT_EQ(db_->ypa({"drop_run", "--run-id", "cmd_a", "--confirm"}).exit_code, 0);
+  EXPECT_EQ(rows("cmd_a"), "0\n");
+  EXPECT_EQ(rows("live"), "240\n");
+}
+
+TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {
+  Databases db("health_init");
+  clickhouse_client("DROP TABLE " + db.name() + ".shop_health");
+  auto refused = db.ypa({"run_pipeline", "--run-id", "r", "--from", "2025-01-31", "--to", "2025-01-31"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("run `ypa init`"), std::string::npos) << refused.err;
+  auto init = db.ypa({"init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_NE(init.out.find("shop_health: created"), std::string::npos) << init.out;
+  auto engine = clickhouse_client("SELECT engine_full FROM system.tables WHERE database = '" + db.name() +
+                                  "' AND name = 'shop_health' FORMAT TSVRaw")
+                    .out;
+  EXPECT_EQ(engine.rfind("ReplacingMergeTree(inserted_at) PARTITION BY (run_id, toYYYYMM(bucket))", 0), 0u) << engine;
+  auto again = db.ypa({"init"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("shop_health: created"), std::string::npos) << again.out;
+}
+
+}  // namespace
+}  // namespace ypa::testing
