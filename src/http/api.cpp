@@ -123,6 +123,15 @@ store::PriceQuery price_query(const QueryParams& q, const TimeZone& zone, FormEr
   return pq;
 }
 
+store::ShopHealthQuery shop_health_query(const QueryParams& q, const TimeZone& zone, FormErrors& e) {
+  store::ShopHealthQuery hq;
+  hq.run_id = run_id_param(q, e);
+  if (auto ids = number_filter(q, "shop", e)) hq.shop_in.push_back(*ids);
+  if (auto ids = number_in_filter(q, "shop__in", e)) hq.shop_in.push_back(*ids);
+  hq.bucket = bucket_bounds(q, "bucket__gte", "bucket__lte", zone, e);
+  return hq;
+}
+
 std::vector<store::OrderTerm> order_of(const QueryParams& q, store::ApiTable table,
                                        std::vector<store::OrderTerm> fallback) {
   return ordering_param(q, store::order_fields(table), fallback);
@@ -148,6 +157,7 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       {"/api/purchasing-time-analyses/", {&Api::prices, true, true}},
       {"/api/purchasing-time-analyses/compact/", {&Api::prices_compact, true, true}},
       {"/api/runs/", {&Api::runs, true, true}},
+      {"/api/shop-health/", {&Api::shop_health, true, true}},
       {"/api/schema/", {&Api::schema_doc, false, false}},
       {"/healthz", {&Api::healthz, false, false}},
       {"/readyz", {&Api::readyz, false, false}},
@@ -519,6 +529,40 @@ Response Api::runs(const Call& c) {
     results.push_back(Json::parse(all[i].dump()));
   }
   return json_response(200, paginated(c.base_url, c.params, page, all.size(), std::move(results)));
+}
+
+Response Api::shop_health(const Call& c) {
+  FormErrors e;
+  auto q = shop_health_query(c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kShopHealth, {{"bucket", false}, {"shop", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::ShopHealthApiRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_shop_health(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_shop_health(ch, config_.database, q, page.limit, page.offset);
+  });
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    results.push_back(Json{
+        {"bucket", format_iso(r.bucket, zone_)},
+        {"shop", r.shop_id},
+        {"buckets", r.buckets},
+        {"records_read", r.records_read},
+        {"invalid_prices", r.invalid_prices},
+        {"cells", r.cells},
+        {"above_band", r.above_band},
+        {"below_band", r.below_band},
+        {"filtered_share", r.cells > 0 ? Json(static_cast<double>(r.above_band + r.below_band) / static_cast<double>(r.cells))
+                                       : Json(nullptr)},
+        {"iphones", r.iphones},
+        {"last_recorded_at", r.last_recorded_at ? Json(format_iso(*r.last_recorded_at, zone_)) : Json(nullptr)},
+        {"price_ratio_median", number_or_null(r.price_ratio_median)},
+        {"version", q.run_id},
+        {"updated_at", format_iso(r.updated_at, zone_)}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
 }
 
 Response Api::healthz(const Call&) { return json_response(200, Json{{"status", "ok"}}); }

@@ -115,6 +115,7 @@ class Api {
   Response prices(const Call& c);
   Response prices_compact(const Call& c);
   Response runs(const Call& c);
+  Response shop_health(const Call& c);
   Response healthz(const Call& c);
   Response readyz(const Call& c);
   Response metrics(const Call& c);

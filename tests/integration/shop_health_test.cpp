@@ -3,13 +3,24 @@
 // scraper failures, in both alignment modes and for a range that starts and ends inside an hour; batch
 // invariance; incremental cycles equal a backfill; and the run commands (list, drop, promote with backup,
 // compare) treating the table as part of the run.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include <algorithm>
 #include <cstdio>
 
+#include "core/time.hpp"
 #include "support/databases.hpp"
 #include "support/run_command.hpp"
 #include "support/stack_env.hpp"
@@ -190,6 +201,168 @@ TEST_F(ShopHealthTest, RunCommandsTreatTheTableAsPartOfTheRun) {
   ASSERT_EQ(db_->ypa({"drop_run", "--run-id", "cmd_a", "--confirm"}).exit_code, 0);
   EXPECT_EQ(rows("cmd_a"), "0\n");
   EXPECT_EQ(rows("live"), "240\n");
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// /api/shop-health/: every item of a run, page by page, against the rows clickhouse-client reads; the
+// filters by shop and time; DRF's 400 for bad parameters; the OpenAPI entry.
+TEST_F(ShopHealthTest, ApiListsTheRowsWithFiltersPaginationAndValidation) {
+  ASSERT_EQ(run("api", "2025-01-31", "2025-02-01").exit_code, 0);
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  auto env = db_->env();
+  env.push_back("API_CACHE_MS=0");
+  int server = spawn_ypa({"serve", "--no-auth", "--listen", "127.0.0.1:" + std::to_string(port)}, env);
+  ASSERT_GT(server, 0);
+  struct Stop {
+    int pid;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  } stop{server};
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool up = false;
+  while (!up && std::chrono::steady_clock::now() < deadline) {
+    auto res = client.Get("/healthz");
+    up = res && res->status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(up) << "ypa serve did not start";
+  auto get = [&](const std::string& target) {
+    auto res = client.Get(target);
+    EXPECT_TRUE(res) << target;
+    return res ? std::make_pair(res->status, res->body) : std::make_pair(0, std::string());
+  };
+
+  // Every row, two pages of 150, in the default order (bucket, shop).
+  // Times as epoch seconds from clickhouse-client, written here as the API should write them.
+  std::string raw = query(*db_,
+      "SELECT toUInt32(bucket), shop_id, buckets, records_read, invalid_prices, cells, above_band, below_band, "
+      "iphones, ifNull(toString(toUInt32(last_recorded_at)), 'null'), ifNull(toString(price_ratio_median), 'null') "
+      "FROM " + db_->name() + ".shop_health FINAL WHERE run_id = 'api' ORDER BY bucket, shop_id");
+  TimeZone tokyo("Asia/Tokyo");
+  std::string expected;
+  {
+    std::istringstream in(raw);
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> f;
+      std::istringstream cells(line);
+      for (std::string cell; std::getline(cells, cell, '\t');) f.push_back(cell);
+      ASSERT_EQ(f.size(), 11u) << line;
+      f[0] = format_iso(std::stoll(f[0]), tokyo);
+      if (f[9] != "null") f[9] = format_iso(std::stoll(f[9]), tokyo);
+      std::string joined;
+      for (const auto& x : f) joined += (joined.empty() ? "" : "\t") + x;
+      expected += joined + "\n";
+    }
+  }
+  std::string got;
+  for (int offset : {0, 150}) {
+    auto [status, body] = get("/api/shop-health/?run_id=api&limit=150&offset=" + std::to_string(offset));
+    ASSERT_EQ(status, 200) << body;
+    auto page = nlohmann::json::parse(body);
+    EXPECT_EQ(page["count"], 240);
+    EXPECT_EQ(page["previous"].is_null(), offset == 0) << body.substr(0, 300);
+    EXPECT_EQ(page["next"].is_null(), offset == 150) << body.substr(0, 300);
+    for (const auto& r : page["results"]) {
+      auto text = [](const nlohmann::json& v) {
+        if (v.is_null()) return std::string("null");
+        if (v.is_string()) return v.get<std::string>();
+        std::ostringstream out;
+        if (v.is_number_float()) {
+          out.precision(17);
+          out << v.get<double>();
+        } else {
+          out << v;
+        }
+        return out.str();
+      };
+      got += text(r["bucket"]) + "\t" + text(r["shop"]) + "\t" + text(r["buckets"]) + "\t" + text(r["records_read"]) +
+             "\t" + text(r["invalid_prices"]) + "\t" + text(r["cells"]) + "\t" + text(r["above_band"]) + "\t" +
+             text(r["below_band"]) + "\t" + text(r["iphones"]) + "\t" + text(r["last_recorded_at"]) + "\t";
+      // Ratios are compared as numbers below: the two texts may round the same double differently.
+      got += r["price_ratio_median"].is_null() ? "null\n" : "R\n";
+      EXPECT_EQ(r["version"], "api");
+      if (r["cells"].get<int>() > 0) {
+        EXPECT_DOUBLE_EQ(r["filtered_share"].get<double>(),
+                         (r["above_band"].get<double>() + r["below_band"].get<double>()) / r["cells"].get<double>());
+      } else {
+        EXPECT_TRUE(r["filtered_share"].is_null());
+      }
+    }
+  }
+  // The expected text with each ratio replaced by R (its value is checked below, row by row).
+  std::string expected_masked;
+  std::vector<double> expected_ratios;
+  std::istringstream lines(expected);
+  for (std::string line; std::getline(lines, line);) {
+    auto tab = line.rfind('\t');
+    std::string ratio = line.substr(tab + 1);
+    expected_masked += line.substr(0, tab + 1) + (ratio == "null" ? "null" : "R") + "\n";
+    if (ratio != "null") expected_ratios.push_back(std::stod(ratio));
+  }
+  EXPECT_EQ(got, expected_masked);
+  {
+    auto [status, body] = get("/api/shop-health/?run_id=api&limit=240&ordering=bucket,shop");
+    ASSERT_EQ(status, 200);
+    std::size_t i = 0;
+    auto all = nlohmann::json::parse(body);
+    for (const auto& r : all["results"]) {
+      if (r["price_ratio_median"].is_null()) continue;
+      ASSERT_LT(i, expected_ratios.size());
+      EXPECT_NEAR(r["price_ratio_median"].get<double>(), expected_ratios[i], 1e-15 * expected_ratios[i]);
+      ++i;
+    }
+    EXPECT_EQ(i, expected_ratios.size());
+  }
+
+  // Filters: shop 3's silent hours, by shop and time range (ISO 8601 with the offset).
+  auto [status, body] = get("/api/shop-health/?run_id=api&shop=3&bucket__gte=2025-01-31T19:00:00%2B09:00"
+                            "&bucket__lte=2025-01-31T20:00:00%2B09:00");
+  ASSERT_EQ(status, 200) << body;
+  auto silent = nlohmann::json::parse(body);
+  ASSERT_EQ(silent["count"], 2) << body;
+  for (const auto& r : silent["results"]) {
+    EXPECT_EQ(r["shop"], 3);
+    EXPECT_EQ(r["records_read"], 0);
+    EXPECT_TRUE(r["last_recorded_at"].is_null());
+  }
+  EXPECT_EQ(nlohmann::json::parse(get("/api/shop-health/?run_id=api&shop__in=1,2&limit=1").second)["count"], 96);
+  auto worst = nlohmann::json::parse(get("/api/shop-health/?run_id=api&ordering=-price_ratio_median&limit=1").second);
+  EXPECT_EQ(worst["results"][0]["shop"], 5) << worst.dump();  // its x2 prices
+
+  // Bad parameters: DRF's 400 naming the parameter; nothing else answers for them.
+  for (const char* bad : {"shop=x", "shop__in=1,x", "bucket__gte=yesterday", "bucket__lte=2025-02-30", "run_id=no-such"}) {
+    auto [code, text] = get(std::string("/api/shop-health/?") + bad);
+    EXPECT_EQ(code, 400) << bad << " " << text;
+  }
+  EXPECT_EQ(nlohmann::json::parse(get("/api/shop-health/?shop=x").second).begin().key(), "shop");
+
+  auto schema = nlohmann::json::parse(get("/api/schema/").second);
+  ASSERT_TRUE(schema["paths"].contains("/api/shop-health/"));
+  std::string params = schema["paths"]["/api/shop-health/"].dump();
+  for (const char* name : {"\"shop\"", "\"shop__in\"", "\"bucket__gte\"", "\"bucket__lte\"", "\"run_id\"",
+                           "\"ordering\"", "\"limit\"", "\"offset\"", "\"price_ratio_median\""}) {
+    EXPECT_NE(params.find(name), std::string::npos) << name;
+  }
 }
 
 TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {
