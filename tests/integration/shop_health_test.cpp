@@ -20,7 +20,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "clickhouse/client.hpp"
 #include "core/time.hpp"
+#include "pipeline/health_findings.hpp"
 #include "support/databases.hpp"
 #include "support/run_command.hpp"
 #include "support/stack_env.hpp"
@@ -363,6 +365,89 @@ TEST_F(ShopHealthTest, ApiListsTheRowsWithFiltersPaginationAndValidation) {
                            "\"ordering\"", "\"limit\"", "\"offset\"", "\"price_ratio_median\""}) {
     EXPECT_NE(params.find(name), std::string::npos) << name;
   }
+}
+
+// The findings `ypa schedule` logs, replayed cycle by cycle over the injected edge set: each cycle is an
+// incremental run to the cycle's bucket, then the findings on the run's table at that bucket. Expected
+// by hand from the injections (docs/shop-health.md, "Findings"): shop 3 silent from 18:10 (findings from
+// the cycle more than 4 buckets after its last bucket), shop 5's x2 prices 10:00-14:00 (filtered share
+// and ratio drift), nothing else; each appears once and clears once.
+TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) {
+  using pipeline::FindingKind;
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  pipeline::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
+  pipeline::FindingTracker tracker;
+  ClickHouseSettings settings = clickhouse_settings();
+  settings.database = db_->name();
+  clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
+  std::vector<std::string> log;
+  auto name = [](FindingKind k) {
+    return k == FindingKind::kSilent ? "silent" : k == FindingKind::kFiltered ? "filtered" : "ratio";
+  };
+  for (int minutes = 8 * 60; minutes <= 23 * 60; minutes += 15) {
+    char to[32];
+    std::snprintf(to, sizeof to, "2025-01-31T%02d:%02d", minutes / 60, minutes % 60);
+    auto r = db_->ypa({"run_pipeline", "--run-id", "sched", "--mode", "incremental", "--to", to, "--since", "2h"});
+    ASSERT_EQ(r.exit_code, 0) << to << r.err;
+    EpochSeconds last = tokyo.from_local({2025, 1, 31, minutes / 60, minutes % 60, 0});
+    auto states = pipeline::load_shop_states(client, db_->name(), "sched", last, grid);
+    EXPECT_EQ(states.size(), 5u) << to;
+    auto change = tracker.update(pipeline::evaluate_findings(states, limits, last, grid));
+    for (const auto& f : change.appeared) log.push_back(std::string(to + 11) + " + shop " + std::to_string(f.shop_id) + " " + name(f.kind));
+    for (const auto& f : change.cleared) log.push_back(std::string(to + 11) + " - shop " + std::to_string(f.shop_id) + " " + name(f.kind));
+  }
+  std::string joined;
+  for (const auto& l : log) joined += l + "\n";
+  // Shop 3's last record before the silence is at 17:58:06 (bucket 17:45): more than 4 buckets at 19:00;
+  // the first record after it (21:30-21:45) belongs to bucket 21:45. Shop 5's x2 prices (10:00-14:00)
+  // put half of its cells outside the band and its median ratio near 1.5 once they dominate the last
+  // hour's cells; the merged hours 13:00-14:45 are the first without enough of them. Each finding
+  // appears once and clears once; shops 1, 2 and 4 have none.
+  EXPECT_EQ(joined,
+            "10:45 + shop 5 filtered\n"
+            "11:45 + shop 5 ratio\n"
+            "14:45 - shop 5 filtered\n"
+            "14:45 - shop 5 ratio\n"
+            "19:00 + shop 3 silent\n"
+            "21:45 - shop 3 silent\n");
+}
+
+TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  pipeline::HealthThresholds limits;
+  const EpochSeconds last = tokyo.from_local({2025, 1, 31, 12, 0, 0});
+  auto shop = [&](std::uint32_t id, EpochSeconds last_record, std::uint64_t filtered, std::uint64_t cells, double ratio) {
+    pipeline::ShopState s;
+    s.shop_id = id;
+    s.last_record = last_record;
+    s.filtered = filtered;
+    s.cells = cells;
+    s.ratio = ratio;
+    s.hour = last;
+    return s;
+  };
+  // At or within the limits nothing is found: 4 buckets since (the record's bucket 11:00), 20 %.
+  auto none = pipeline::evaluate_findings({shop(1, last - 3600 + 59, 2, 10, 1.25), shop(2, last, 0, 0, NAN)}, limits,
+                                          last, grid);
+  EXPECT_TRUE(none.empty()) << none.front().text;
+  auto all = pipeline::evaluate_findings({shop(1, last - 3600 - 1, 3, 10, 0.69)}, limits, last, grid);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].text, "shop 1 silent for 5 buckets (latest record 2025-01-31T10:59:59+09:00, limit 4)");
+  EXPECT_EQ(all[1].kind, pipeline::FindingKind::kFiltered);
+  EXPECT_EQ(all[2].kind, pipeline::FindingKind::kRatioDrift);
+  pipeline::ShopState never;
+  never.shop_id = 7;
+  ASSERT_EQ(pipeline::evaluate_findings({never}, limits, last, grid).size(), 1u);
+
+  pipeline::FindingTracker tracker;
+  EXPECT_EQ(tracker.update(all).appeared.size(), 3u);
+  auto again = tracker.update(all);
+  EXPECT_TRUE(again.appeared.empty() && again.cleared.empty());
+  auto gone = tracker.update({all[0]});
+  EXPECT_TRUE(gone.appeared.empty());
+  ASSERT_EQ(gone.cleared.size(), 2u);
 }
 
 TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {
