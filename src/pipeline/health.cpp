@@ -55,11 +55,21 @@ void ShopHealth::add_records(const BucketRange& buckets, std::span<const domain:
   for (EpochSeconds b = buckets.first; b <= buckets.last; b += grid_.interval_sec()) ++hour(hour_of_bucket(b)).buckets;
   Hour* current = nullptr;
   EpochSeconds current_start = -1;
+  // Records come in recorded_at order: the bucket of the previous record usually serves the next one
+  // too, which saves the zone lookup of record_bucket(). It holds the records in [lo_us, hi_us].
+  EpochSeconds bucket = 0;
+  std::int64_t lo_us = 1, hi_us = 0;
+  const std::int64_t step_us = grid_.interval_sec() * kMicros;
   for (const auto& r : records) {
     int shop = catalog_.shop_index(r.shop_id);
     int series = catalog_.iphone_index(r.iphone_id);
     if (shop < 0 || series < 0) continue;  // outside the run's catalogue (--shop-ids, --iphone-ids, --shard)
-    EpochSeconds bucket = record_bucket(r.recorded_at_us, align_.mode, grid_);
+    if (r.recorded_at_us < lo_us || r.recorded_at_us > hi_us) {
+      bucket = record_bucket(r.recorded_at_us, align_.mode, grid_);
+      // Lookback: (T - interval, T]; floor: [T, T + interval).
+      lo_us = align_.mode == domain::AlignMode::kFloor ? bucket * kMicros : bucket * kMicros - step_us + 1;
+      hi_us = align_.mode == domain::AlignMode::kFloor ? bucket * kMicros + step_us - 1 : bucket * kMicros;
+    }
     if (bucket < buckets.first || bucket > buckets.last) continue;  // another slice's record
     if (align_.mode == domain::AlignMode::kLookback && r.recorded_at_us <= (bucket - align_.lookback_sec) * kMicros) {
       continue;  // PIPELINE_LOOKBACK_MIN below the interval: too old for its own bucket
