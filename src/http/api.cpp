@@ -573,8 +573,53 @@ Response Api::readyz(const Call&) {
   return json_response(503, Json{{"detail", "ClickHouse is unreachable."}, {"clickhouse", "unreachable"}});
 }
 
-Response Api::metrics(const Call&) {
-  return Response{200, metrics_.render(pool_.stats()), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
+void Api::refresh_shop_gauges() {
+  std::vector<store::ShopGauge> fresh;
+  bool ok = true;
+  try {
+    clickhouse::ClientOptions options = pool_.client_options();
+    options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(1000));
+    options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(5000));
+    clickhouse::Client client(options);
+    fresh = store::select_shop_gauges(client, config_.database, "live");
+  } catch (const std::exception& e) {
+    ok = false;  // no gauges rather than old ones: a stale "seconds since" would look healthy
+    spdlog::warn("/metrics: shop gauges not refreshed: {}", e.what());
+  }
+  std::lock_guard lock(gauges_mutex_);
+  gauges_ = ok ? std::move(fresh) : std::vector<store::ShopGauge>{};
+  gauges_busy_ = false;
+}
+
+Response Api::metrics(const Call& c) {
+  constexpr auto kGaugeRefresh = std::chrono::seconds(10);
+  std::string text = metrics_.render(pool_.stats());
+  std::vector<store::ShopGauge> gauges;
+  {
+    std::lock_guard lock(gauges_mutex_);
+    gauges = gauges_;
+    auto now = std::chrono::steady_clock::now();
+    if (!gauges_busy_ && (gauges_asked_ == std::chrono::steady_clock::time_point{} || now - gauges_asked_ >= kGaugeRefresh)) {
+      gauges_busy_ = true;
+      gauges_asked_ = now;
+      gauge_worker_.post([this] { refresh_shop_gauges(); });
+    }
+  }
+  text += "# HELP ypa_shop_seconds_since_last_record Seconds since the latest source record of the shop in the live run's shop_health.\n";
+  text += "# TYPE ypa_shop_seconds_since_last_record gauge\n";
+  for (const auto& g : gauges) {
+    if (!g.last_recorded_at) continue;
+    text += fmt::format("ypa_shop_seconds_since_last_record{{shop=\"{}\"}} {}\n", g.shop_id,
+                        c.now - static_cast<EpochSeconds>(*g.last_recorded_at));
+  }
+  text += "# HELP ypa_shop_filtered_share Share of the shop's cells outside the outlier band in its latest hour of the live run.\n";
+  text += "# TYPE ypa_shop_filtered_share gauge\n";
+  for (const auto& g : gauges) {
+    if (g.cells == 0) continue;
+    text += fmt::format("ypa_shop_filtered_share{{shop=\"{}\"}} {}\n", g.shop_id,
+                        static_cast<double>(g.filtered) / static_cast<double>(g.cells));
+  }
+  return Response{200, std::move(text), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
 Response Api::schema_doc(const Call&) {

@@ -320,6 +320,26 @@ std::string select_shop_health_sql(const std::string& database, const ShopHealth
       order_by(ApiTable::kShopHealth, q.order, "shop_id, bucket"), limit_clause(limit, offset));
 }
 
+std::string shop_gauges_sql(const std::string& database, const std::string& run_id) {
+  return fmt::format(
+      "SELECT shop_id, toUInt32(max(last_recorded_at)), toUInt64(argMax(above_band + below_band, bucket)), "
+      "toUInt64(argMax(cells, bucket)) FROM {} FINAL WHERE {} GROUP BY shop_id ORDER BY shop_id",
+      qualified_table(database, "shop_health"), run_condition(run_id));
+}
+
+std::vector<ShopGauge> select_shop_gauges(clickhouse::Client& client, const std::string& database,
+                                          const std::string& run_id) {
+  std::vector<ShopGauge> out;
+  client.select(shop_gauges_sql(database, run_id), [&](const clickhouse::Block& b) {
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      out.push_back(ShopGauge{b.column(0).as<clickhouse::ColumnUInt32>()[i], nullable_u32(b.column(1), i),
+                              b.column(2).as<clickhouse::ColumnUInt64>()[i],
+                              b.column(3).as<clickhouse::ColumnUInt64>()[i]});
+    }
+  });
+  return out;
+}
+
 std::uint64_t count_shop_health(clickhouse::Client& client, const std::string& database, const ShopHealthQuery& q) {
   return select_count(client, count_shop_health_sql(database, q));
 }

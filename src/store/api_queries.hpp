@@ -144,6 +144,18 @@ std::uint64_t count_prices(clickhouse::Client& client, const std::string& databa
 std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database,
                                     const PriceQuery& q, std::uint64_t limit, std::uint64_t offset);
 
+// Per shop of a run: the latest last_recorded_at (nullopt when none) and the filtered cells and cells of
+// its latest hour row; for the /metrics gauges.
+struct ShopGauge {
+  std::uint32_t shop_id = 0;
+  std::optional<std::uint32_t> last_recorded_at;
+  std::uint64_t filtered = 0;
+  std::uint64_t cells = 0;
+};
+std::string shop_gauges_sql(const std::string& database, const std::string& run_id);
+std::vector<ShopGauge> select_shop_gauges(clickhouse::Client& client, const std::string& database,
+                                          const std::string& run_id);
+
 std::uint64_t count_shop_health(clickhouse::Client& client, const std::string& database, const ShopHealthQuery& q);
 std::vector<ShopHealthApiRow> select_shop_health(clickhouse::Client& client, const std::string& database,
                                                  const ShopHealthQuery& q, std::uint64_t limit, std::uint64_t offset);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -357,6 +358,47 @@ TEST_F(ShopHealthTest, ApiListsTheRowsWithFiltersPaginationAndValidation) {
     EXPECT_EQ(code, 400) << bad << " " << text;
   }
   EXPECT_EQ(nlohmann::json::parse(get("/api/shop-health/?shop=x").second).begin().key(), "shop");
+
+  // /metrics: per-shop gauges of live, read in the background; the first scrapes may come before the
+  // first read has finished, so poll (bounded) until they are there.
+  db_->ypa({"drop_run", "--run-id", "live", "--confirm", "--force-live"});  // another test may have promoted one
+  ASSERT_EQ(db_->ypa({"run_pipeline", "--run-id", "live", "--allow-live", "--from", "2025-01-31", "--to",
+                      "2025-01-31T12:00"})
+                .exit_code,
+            0);
+  std::string expected_gauges = query(*db_,
+      "SELECT shop_id, toUInt32(max(last_recorded_at)), argMax(above_band + below_band, bucket) / argMax(cells, bucket) "
+      "FROM " + db_->name() + ".shop_health FINAL WHERE run_id = 'live' GROUP BY shop_id ORDER BY shop_id");
+  std::string metrics;
+  auto metrics_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < metrics_deadline) {
+    metrics = get("/metrics").second;
+    if (metrics.find("ypa_shop_filtered_share{shop=\"5\"}") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::istringstream gauge_lines(expected_gauges);
+  int shops_seen = 0;
+  for (std::string line; std::getline(gauge_lines, line);) {
+    std::istringstream f(line);
+    std::string shop;
+    long long last = 0;
+    double share = 0;
+    f >> shop >> last >> share;
+    ++shops_seen;
+    auto value = [&](const std::string& name) {
+      std::string key = name + "{shop=\"" + shop + "\"} ";
+      auto at = metrics.find(key);
+      return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + key.size()));
+    };
+    double since = value("ypa_shop_seconds_since_last_record");
+    double now = static_cast<double>(std::time(nullptr));
+    EXPECT_LE(since, now - static_cast<double>(last)) << shop << "\n" << metrics;
+    EXPECT_GE(since, now - static_cast<double>(last) - 60) << shop << "\n" << metrics;
+    EXPECT_NEAR(value("ypa_shop_filtered_share"), share, 1e-12) << shop << "\n" << metrics;
+  }
+  EXPECT_EQ(shops_seen, 5);
+  // Shop 5's x2 prices: half of its cells in the 12:00 bucket are outside the band.
+  EXPECT_NE(metrics.find("ypa_shop_filtered_share{shop=\"5\"} 0.5\n"), std::string::npos) << metrics;
 
   auto schema = nlohmann::json::parse(get("/api/schema/").second);
   ASSERT_TRUE(schema["paths"].contains("/api/shop-health/"));
