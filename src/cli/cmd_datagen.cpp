@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "core/env.hpp"
@@ -21,6 +23,7 @@ struct DatagenOptions {
   std::string from, to;
   std::uint64_t seed = 1;
   bool replace = false;
+  std::vector<std::string> silent, x10, drop_half;
 };
 
 std::string format_date(const LocalDateTime& d) {
@@ -57,6 +60,11 @@ void print_summary(const datagen::LoadSummary& s) {
               share(g.grade_a_null));
   std::printf("  %-22s %12lld  (%.1f%%)\n", "grade B NULL", static_cast<long long>(g.grade_b_null),
               share(g.grade_b_null));
+  if (g.injected_dropped + g.injected_x10 > 0) {
+    std::printf("  %-22s %12lld  (silent shops and dropped iPhones)\n", "injected: rows removed",
+                static_cast<long long>(g.injected_dropped));
+    std::printf("  %-22s %12lld\n", "injected: prices x10", static_cast<long long>(g.injected_x10));
+  }
   std::printf("  elapsed %.1f s (COPY %.1f s, indexes %.1f s), %.0f rows/s\n", s.total_seconds,
               s.copy_seconds, s.index_seconds,
               s.total_seconds > 0 ? static_cast<double>(g.records) / s.total_seconds : 0.0);
@@ -71,6 +79,12 @@ void run(const DatagenOptions& opt) {
   load.generator.first_day = parse_date(opt.from, "--from");
   load.generator.last_day = parse_date(opt.to, "--to");
   load.replace = opt.replace;
+  TimeZone zone(load.generator.time_zone);
+  for (const auto& [kind, values] : {std::pair{datagen::Injection::Kind::kSilent, &opt.silent},
+                                     std::pair{datagen::Injection::Kind::kTimes10, &opt.x10},
+                                     std::pair{datagen::Injection::Kind::kDropHalf, &opt.drop_half}}) {
+    for (const auto& v : *values) load.generator.injections.push_back(datagen::parse_injection(kind, v, zone));
+  }
   load.tables = postgres::SourceTables::from_env();
   // Every bad flag is reported before anything connects.
   datagen::validate(load.generator);
@@ -97,6 +111,12 @@ void add_datagen_command(CLI::App& app) {
   cmd->add_option("--from", opt->from, "First day YYYY-MM-DD, zone PIPELINE_TZ")->required();
   cmd->add_option("--to", opt->to, "Last day YYYY-MM-DD, inclusive")->required();
   cmd->add_option("--seed", opt->seed, "Random seed (default 1)");
+  cmd->add_option("--inject-silent", opt->silent,
+                  "SHOP,YYYY-MM-DDTHH:MM,HOURS: the shop sends nothing for HOURS hours from then (repeatable)");
+  cmd->add_option("--inject-x10", opt->x10,
+                  "SHOP,YYYY-MM-DD: the shop reports every price ten times too high that day (repeatable)");
+  cmd->add_option("--inject-drop-half", opt->drop_half,
+                  "SHOP,YYYY-MM-DD[THH:MM]: from then on the shop drops the iPhones with an odd id (repeatable)");
   cmd->add_flag(
       "--replace", opt->replace,
       "Empty the source tables first (in the same transaction); without it, tables that hold rows are "

@@ -23,8 +23,9 @@ namespace ypa::cli {
 void add_init_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "init",
-      "Create the ClickHouse database CLICKHOUSE_DB and the tables price_aligned and features_wide, or\n"
-      "upgrade tables made by the design document's DDL (adds n_models). Idempotent.\n"
+      "Create the ClickHouse database CLICKHOUSE_DB and the tables price_aligned, features_wide and\n"
+      "shop_health, or upgrade existing databases (adds n_models to the design document's features_wide,\n"
+      "creates shop_health where it is missing). Idempotent.\n"
       "With --source-schema: create the demo PostgreSQL schema (the Django tables) instead.");
   auto source_schema = std::make_shared<bool>(false);
   cmd->add_flag("--source-schema", *source_schema, "Create the demo PostgreSQL source tables (PG*, DATABASE_URL)");

@@ -64,16 +64,16 @@ void list_runs(const RunOptions& o) {
     out(store::runs_json(runs, s.zone).dump(2));
     return;
   }
-  out(fmt::format("{:<24} {:>14} {:>14} {:<20} {:<25} {:<25} {:<25} {:>10}", "run_id", "price_aligned",
-                  "features_wide", "months", "first bucket", "last bucket", "last insert", "on disk"));
+  out(fmt::format("{:<24} {:>14} {:>14} {:>12} {:<20} {:<25} {:<25} {:<25} {:>10}", "run_id", "price_aligned",
+                  "features_wide", "shop_health", "months", "first bucket", "last bucket", "last insert", "on disk"));
   for (const auto& r : runs) {
     auto rows = [&](const char* table) {
       auto it = r.tables.find(table);
       return it == r.tables.end() ? std::string("-") : std::to_string(it->second.rows);
     };
     auto last_insert = r.last_insert();
-    out(fmt::format("{:<24} {:>14} {:>14} {:<20} {:<25} {:<25} {:<25} {:>10}", r.run_id,
-                    rows("price_aligned"), rows("features_wide"), months_text(r.months()),
+    out(fmt::format("{:<24} {:>14} {:>14} {:>12} {:<20} {:<25} {:<25} {:<25} {:>10}", r.run_id,
+                    rows("price_aligned"), rows("features_wide"), rows("shop_health"), months_text(r.months()),
                     format_iso(r.first_bucket(), s.zone), format_iso(r.last_bucket(), s.zone),
                     last_insert ? format_iso(*last_insert, s.zone) : "-", human_bytes(r.bytes())));
   }
@@ -203,7 +203,7 @@ void add_run_commands(CLI::App& app) {
   drop->add_flag("--confirm", opt->confirm,
                  "Really drop; without it, print what would be dropped and exit 1");
   drop->add_flag("--force-live", opt->force_live, "Required to drop the run 'live'");
-  drop->add_option("--tables", opt->tables, "price_aligned,features_wide (default: both)")->check(non_empty());
+  drop->add_option("--tables", opt->tables, "price_aligned,features_wide,shop_health (default: all three)")->check(non_empty());
   drop->callback([opt] { drop_run(*opt); });
 
   auto* promote = app.add_subcommand(

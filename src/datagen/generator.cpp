@@ -119,6 +119,78 @@ struct Scrape {
 
 }  // namespace
 
+const char* injection_flag(Injection::Kind kind) {
+  switch (kind) {
+    case Injection::Kind::kSilent:
+      return "--inject-silent";
+    case Injection::Kind::kTimes10:
+      return "--inject-x10";
+    case Injection::Kind::kDropHalf:
+      return "--inject-drop-half";
+  }
+  return "--inject";
+}
+
+Injection parse_injection(Injection::Kind kind, std::string_view text, const TimeZone& zone) {
+  const char* flag = injection_flag(kind);
+  const char* shape = kind == Injection::Kind::kSilent    ? "SHOP,YYYY-MM-DDTHH:MM,HOURS"
+                      : kind == Injection::Kind::kTimes10 ? "SHOP,YYYY-MM-DD"
+                                                          : "SHOP,YYYY-MM-DD[THH:MM]";
+  auto bad = [&](const std::string& why) {
+    return InputError(fmt::format("{}='{}': {} (expected {})", flag, text, why, shape));
+  };
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    auto comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  const std::size_t want = kind == Injection::Kind::kSilent ? 3 : 2;
+  if (parts.size() != want) throw bad(fmt::format("{} comma-separated fields, not {}", want, parts.size()));
+  auto number = [&](std::string_view field, const char* what, std::int64_t lo, std::int64_t hi) {
+    std::int64_t v = 0;
+    if (field.empty() || field.size() > 9 || field.find_first_not_of("0123456789") != std::string_view::npos) {
+      throw bad(fmt::format("{} '{}' is not a whole number", what, field));
+    }
+    v = std::stoll(std::string(field));
+    if (v < lo || v > hi) throw bad(fmt::format("{} {} is not between {} and {}", what, v, lo, hi));
+    return v;
+  };
+  Injection out;
+  out.kind = kind;
+  out.shop_id = number(parts[0], "shop", 1, kMaxShops);
+  std::string_view when = parts[1];
+  LocalDateTime local;
+  const bool has_time = when.size() == 16 && when[10] == 'T';
+  if (has_time && kind == Injection::Kind::kTimes10) throw bad("the second field must be a day, without a time");
+  if (!has_time && kind == Injection::Kind::kSilent) throw bad("the second field must be a start time YYYY-MM-DDTHH:MM");
+  try {
+    local = parse_date(when.substr(0, 10), flag);
+  } catch (const InputError&) {
+    throw bad(fmt::format("'{}' is not a date", when));
+  }
+  if (has_time) {
+    local.hour = static_cast<int>(number(when.substr(11, 2), "hour", 0, 23));
+    if (when[13] != ':') throw bad(fmt::format("'{}' is not a time HH:MM", when.substr(11)));
+    local.minute = static_cast<int>(number(when.substr(14, 2), "minute", 0, 59));
+  } else if (when.size() != 10) {
+    throw bad(fmt::format("'{}' is not a date", when));
+  }
+  const std::int64_t begin = zone.from_local(local);
+  out.begin_us = begin * 1'000'000;
+  if (kind == Injection::Kind::kSilent) {
+    out.end_us = (begin + number(parts[2], "hours", 1, 24 * 366) * 3600) * 1'000'000;
+  } else if (kind == Injection::Kind::kTimes10) {
+    LocalDateTime next = zone.to_local(begin + 36 * 3600);  // the next calendar day, DST or not
+    next.hour = next.minute = next.second = 0;
+    out.end_us = zone.from_local(next) * 1'000'000;
+  } else {
+    out.end_us = INT64_MAX;
+  }
+  return out;
+}
+
 void validate(const GeneratorOptions& options) {
   if (options.shops < 1 || options.shops > kMaxShops) {
     throw InputError(fmt::format("--shops {}: must be between 1 and {}", options.shops, kMaxShops));
@@ -137,6 +209,12 @@ void validate(const GeneratorOptions& options) {
     throw InputError(fmt::format("--from/--to span {} days: at most {} days per call", days, kMaxDays));
   }
   TimeZone zone(options.time_zone);  // throws InputError for an unknown zone
+  for (const auto& injection : options.injections) {
+    if (injection.shop_id > options.shops) {
+      throw InputError(fmt::format("{}: shop {} does not exist (--shops {})", injection_flag(injection.kind),
+                                   injection.shop_id, options.shops));
+    }
+  }
 }
 
 GenerationStats generate_prices(const GeneratorOptions& options, const Catalogue& catalogue, RecordSink& sink,
@@ -261,13 +339,32 @@ GenerationStats generate_prices(const GeneratorOptions& options, const Catalogue
             record.price_new = fault == Fault::kZero ? std::optional<std::int32_t>(0) : std::nullopt;
           }
           auto emit = [&] {
-            sink.add(record);
+            // Injected failures change or remove the row after every random draw, so the other rows
+            // are those of the same seed without injections.
+            PriceRecord out = record;
+            for (const auto& inj : options.injections) {
+              if (out.shop_id != inj.shop_id || out.recorded_at_us < inj.begin_us || out.recorded_at_us >= inj.end_us) {
+                continue;
+              }
+              if (inj.kind == Injection::Kind::kSilent ||
+                  (inj.kind == Injection::Kind::kDropHalf && out.iphone_id % 2 == 1)) {
+                ++stats.injected_dropped;
+                return;
+              }
+              if (inj.kind == Injection::Kind::kTimes10) {
+                for (auto* price : {&out.price_new, &out.price_grade_a, &out.price_grade_b}) {
+                  if (*price && **price > 0) **price *= 10;
+                }
+                ++stats.injected_x10;
+              }
+            }
+            sink.add(out);
             ++stats.records;
             stats.outliers += fault == Fault::kOutlier ? 1 : 0;
             stats.invalid_zero += fault == Fault::kZero ? 1 : 0;
             stats.invalid_null += fault == Fault::kNull ? 1 : 0;
-            stats.grade_a_null += record.price_grade_a ? 0 : 1;
-            stats.grade_b_null += record.price_grade_b ? 0 : 1;
+            stats.grade_a_null += out.price_grade_a ? 0 : 1;
+            stats.grade_b_null += out.price_grade_b ? 0 : 1;
           };
           emit();
           listed_any = true;

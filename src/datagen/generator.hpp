@@ -7,11 +7,31 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/time.hpp"
 #include "datagen/catalogue.hpp"
 
 namespace ypa::datagen {
+
+// A scraper failure written into the data on purpose (docs/datagen.md, "Injected failures"): from
+// begin_us (inclusive) to end_us (exclusive), Unix microseconds.
+struct Injection {
+  enum class Kind { kSilent, kTimes10, kDropHalf };
+  Kind kind = Kind::kSilent;
+  std::int64_t shop_id = 0;
+  std::int64_t begin_us = 0;
+  std::int64_t end_us = 0;
+};
+
+// Parses a flag's value in the zone: --inject-silent SHOP,YYYY-MM-DDTHH:MM,HOURS (no records for HOURS
+// hours), --inject-x10 SHOP,YYYY-MM-DD (every price ten times too high that day), --inject-drop-half
+// SHOP,YYYY-MM-DD[THH:MM] (from then on no records of the iPhones with an odd id). Throws InputError
+// naming the flag and the value.
+Injection parse_injection(Injection::Kind kind, std::string_view text, const TimeZone& zone);
+// The flag a kind comes from ("--inject-silent", ...).
+const char* injection_flag(Injection::Kind kind);
 
 struct GeneratorOptions {
   int shops = 24;
@@ -20,6 +40,7 @@ struct GeneratorOptions {
   LocalDateTime last_day;
   std::string time_zone = "Asia/Tokyo";
   std::uint64_t seed = 1;
+  std::vector<Injection> injections;  // applied to the generated rows; the other rows stay as they are
 };
 
 // Checks the options (shop and SKU counts, dates in order, a known zone); throws InputError naming the
@@ -54,6 +75,8 @@ struct GenerationStats {
   std::int64_t duplicates = 0;      // extra rows repeating (shop, iphone, recorded_at) of the row before
   std::int64_t grade_a_null = 0;
   std::int64_t grade_b_null = 0;
+  std::int64_t injected_dropped = 0;  // rows removed by --inject-silent / --inject-drop-half
+  std::int64_t injected_x10 = 0;      // rows with prices x10 by --inject-x10
 };
 
 // Progress after each generated day: the day (local date) and the totals so far.

@@ -127,6 +127,15 @@ store::PriceQuery price_query(const QueryParams& q, const TimeZone& zone, FormEr
   return pq;
 }
 
+store::ShopHealthQuery shop_health_query(const QueryParams& q, const TimeZone& zone, FormErrors& e) {
+  store::ShopHealthQuery hq;
+  hq.run_id = run_id_param(q, e);
+  if (auto ids = number_filter(q, "shop", e)) hq.shop_in.push_back(*ids);
+  if (auto ids = number_in_filter(q, "shop__in", e)) hq.shop_in.push_back(*ids);
+  hq.bucket = bucket_bounds(q, "bucket__gte", "bucket__lte", zone, e);
+  return hq;
+}
+
 std::vector<store::OrderTerm> order_of(const QueryParams& q, store::ApiTable table,
                                        std::vector<store::OrderTerm> fallback) {
   return ordering_param(q, store::order_fields(table), fallback);
@@ -158,6 +167,7 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       {"/api/runs/compare/", {&Api::compare, true, false}},
       {"/api/token/", {&Api::token_obtain, false, false, true}},
       {"/api/token/refresh/", {&Api::token_refresh, false, false, true}},
+      {"/api/shop-health/", {&Api::shop_health, true, true}},
       {"/api/schema/", {&Api::schema_doc, false, false}},
       {"/healthz", {&Api::healthz, false, false}},
       {"/readyz", {&Api::readyz, false, false}},
@@ -679,6 +689,40 @@ Response Api::token_refresh(const Call& c) {
   return r;
 }
 
+Response Api::shop_health(const Call& c) {
+  FormErrors e;
+  auto q = shop_health_query(c.params, zone_, e);
+  if (!e.empty()) return validation_failed(e);
+  q.order = order_of(c.params, store::ApiTable::kShopHealth, {{"bucket", false}, {"shop", false}});
+  auto page = page_param(c.params);
+  std::uint64_t count = 0;
+  std::vector<store::ShopHealthApiRow> rows;
+  pool_.run([&](clickhouse::Client& ch) {
+    count = store::count_shop_health(ch, config_.database, q);
+    if (count > 0 && page.offset <= count) rows = store::select_shop_health(ch, config_.database, q, page.limit, page.offset);
+  });
+  Json results = Json::array();
+  for (const auto& r : rows) {
+    results.push_back(Json{
+        {"bucket", format_iso(r.bucket, zone_)},
+        {"shop", r.shop_id},
+        {"buckets", r.buckets},
+        {"records_read", r.records_read},
+        {"invalid_prices", r.invalid_prices},
+        {"cells", r.cells},
+        {"above_band", r.above_band},
+        {"below_band", r.below_band},
+        {"filtered_share", r.cells > 0 ? Json(static_cast<double>(r.above_band + r.below_band) / static_cast<double>(r.cells))
+                                       : Json(nullptr)},
+        {"iphones", r.iphones},
+        {"last_recorded_at", r.last_recorded_at ? Json(format_iso(*r.last_recorded_at, zone_)) : Json(nullptr)},
+        {"price_ratio_median", number_or_null(r.price_ratio_median)},
+        {"version", q.run_id},
+        {"updated_at", format_iso(r.updated_at, zone_)}});
+  }
+  return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
+}
+
 Response Api::healthz(const Call&) { return json_response(200, Json{{"status", "ok"}}); }
 
 Response Api::readyz(const Call&) {
@@ -687,8 +731,53 @@ Response Api::readyz(const Call&) {
   return json_response(503, Json{{"detail", "ClickHouse is unreachable."}, {"clickhouse", "unreachable"}});
 }
 
-Response Api::metrics(const Call&) {
-  return Response{200, metrics_.render(pool_.stats()), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
+void Api::refresh_shop_gauges() {
+  std::vector<store::ShopGauge> fresh;
+  bool ok = true;
+  try {
+    clickhouse::ClientOptions options = pool_.client_options();
+    options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(1000));
+    options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(5000));
+    clickhouse::Client client(options);
+    fresh = store::select_shop_gauges(client, config_.database, "live");
+  } catch (const std::exception& e) {
+    ok = false;  // no gauges rather than old ones: a stale "seconds since" would look healthy
+    spdlog::warn("/metrics: shop gauges not refreshed: {}", e.what());
+  }
+  std::lock_guard lock(gauges_mutex_);
+  gauges_ = ok ? std::move(fresh) : std::vector<store::ShopGauge>{};
+  gauges_busy_ = false;
+}
+
+Response Api::metrics(const Call& c) {
+  constexpr auto kGaugeRefresh = std::chrono::seconds(10);
+  std::string text = metrics_.render(pool_.stats());
+  std::vector<store::ShopGauge> gauges;
+  {
+    std::lock_guard lock(gauges_mutex_);
+    gauges = gauges_;
+    auto now = std::chrono::steady_clock::now();
+    if (!gauges_busy_ && (gauges_asked_ == std::chrono::steady_clock::time_point{} || now - gauges_asked_ >= kGaugeRefresh)) {
+      gauges_busy_ = true;
+      gauges_asked_ = now;
+      gauge_worker_.post([this] { refresh_shop_gauges(); });
+    }
+  }
+  text += "# HELP ypa_shop_seconds_since_last_record Seconds since the latest source record of the shop in the live run's shop_health.\n";
+  text += "# TYPE ypa_shop_seconds_since_last_record gauge\n";
+  for (const auto& g : gauges) {
+    if (!g.last_recorded_at) continue;
+    text += fmt::format("ypa_shop_seconds_since_last_record{{shop=\"{}\"}} {}\n", g.shop_id,
+                        c.now - static_cast<EpochSeconds>(*g.last_recorded_at));
+  }
+  text += "# HELP ypa_shop_filtered_share Share of the shop's cells outside the outlier band in its latest hour of the live run.\n";
+  text += "# TYPE ypa_shop_filtered_share gauge\n";
+  for (const auto& g : gauges) {
+    if (g.cells == 0) continue;
+    text += fmt::format("ypa_shop_filtered_share{{shop=\"{}\"}} {}\n", g.shop_id,
+                        static_cast<double>(g.filtered) / static_cast<double>(g.cells));
+  }
+  return Response{200, std::move(text), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
 Response Api::schema_doc(const Call&) {

@@ -133,6 +133,7 @@ class Api {
   Response compare(const Call& c);
   Response token_obtain(const Call& c);
   Response token_refresh(const Call& c);
+  Response shop_health(const Call& c);
   Response healthz(const Call& c);
   Response readyz(const Call& c);
   Response metrics(const Call& c);
@@ -158,9 +159,19 @@ class Api {
   ResponseCache<Response> cache_;
   std::mutex computing_mutex_;
   std::map<std::string, std::shared_future<Response>, std::less<>> computing_;  // under computing_mutex_
+  // The per-shop gauges of /metrics (docs/shop-health.md): read from the live run's shop_health by
+  // gauge_worker_ on a connection of its own, at most every kGaugeRefresh, and served from here, so that
+  // a scrape never waits for ClickHouse nor takes a connection of the pool.
+  void refresh_shop_gauges();
+  std::mutex gauges_mutex_;
+  std::vector<store::ShopGauge> gauges_;                  // under gauges_mutex_
+  std::chrono::steady_clock::time_point gauges_asked_{};  // under gauges_mutex_
+  bool gauges_busy_ = false;                              // under gauges_mutex_
+
   // Refreshes expired answers, so that once a chart is cached no request waits for ClickHouse. Last
-  // member: destroyed first, while what its tasks use still exists.
+  // members: destroyed first, while what their tasks use still exists.
   BackgroundWorker refresher_;
+  BackgroundWorker gauge_worker_;
 };
 
 // The OpenAPI document for the endpoints above (openapi.cpp).

@@ -196,6 +196,22 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
   Json price_filters =
       concat({run_id_param(), id_params("shop", "Shop"), id_params("iphone", "iPhone"), range_params("Timestamp_Time")});
 
+  Json health_item = object({{"bucket", date_time()},
+                             {"shop", integer()},
+                             {"buckets", integer()},
+                             {"records_read", integer()},
+                             {"invalid_prices", integer()},
+                             {"cells", integer()},
+                             {"above_band", integer()},
+                             {"below_band", integer()},
+                             {"filtered_share", nullable(number())},
+                             {"iphones", integer()},
+                             {"last_recorded_at", nullable(date_time())},
+                             {"price_ratio_median", nullable(number())},
+                             {"version", string_schema()},
+                             {"updated_at", date_time()}});
+  Json health_filters = concat({run_id_param(), id_params("shop", "Shop"), range_params("bucket")});
+
   Json paths = Json::object();
   paths["/api/overall-bars/"] =
       operation("Cross-shop aggregates per iPhone and bucket",
@@ -219,6 +235,10 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
       operation("Aligned shop prices, flat items",
                 concat({price_filters, ordering_param(store::ApiTable::kPrices), page_params()}),
                 paginated(compact_item));
+  paths["/api/shop-health/"] =
+      operation("Per shop and hour: what the pipeline saw of each scraper (docs/shop-health.md)",
+                concat({health_filters, ordering_param(store::ApiTable::kShopHealth), page_params()}),
+                paginated(health_item));
   paths["/api/runs/"] = operation("Runs in ClickHouse (list_runs)", page_params(), paginated(run_item));
   Json iphone_item = object({{"id", integer()},
                              {"part_number", string_schema()},
@@ -271,7 +291,7 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
   return Json{{"openapi", "3.0.3"},
               {"info", {{"title", "ypa-engine REST API"},
                         {"version", "1.0"},
-                        {"description", "Django REST Framework-compatible reads of price_aligned and features_wide "
+                        {"description", "Django REST Framework-compatible reads of price_aligned, features_wide and shop_health "
                                         "(SPEC §10)."}}},
               {"paths", paths},
               {"components",

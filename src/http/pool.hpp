@@ -44,6 +44,8 @@ class ClickHousePool {
   // A round trip on a pooled connection; false when ClickHouse cannot be reached.
   bool ping();
   PoolStats stats() const;
+  // The options of the pool's connections (for a connection of its own, outside the pool).
+  const clickhouse::ClientOptions& client_options() const { return client_options_; }
 
  private:
   struct Idle {

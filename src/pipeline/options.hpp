@@ -60,6 +60,10 @@ struct RunOptions {
   bool incremental = false;
 };
 
+// Whether the run writes shop_health: it aligns from the source records (align in --steps) and computes
+// every iPhone (no --shard; a shard's counts would cover a part of each shop).
+inline bool writes_shop_health(const RunOptions& options) { return options.steps.align && options.shard.whole(); }
+
 // Window sizes in buckets and the band factor, from the settings.
 domain::FeatureParams feature_params(const PipelineSettings& settings);
 

@@ -43,8 +43,9 @@ clickhouse::ClientOptions client_options(const ClickHouseSettings& settings) {
 
 void require_tables(clickhouse::Client& client, const std::string& database) {
   auto rows = client.select_rows(store::select_pipeline_tables_sql(database));
-  if (rows.size() != 2) {
-    throw InputError(fmt::format("ClickHouse database '{}' lacks price_aligned/features_wide: run `ypa init`", database));
+  if (rows.size() != 3) {
+    throw InputError(fmt::format(
+        "ClickHouse database '{}' lacks price_aligned/features_wide/shop_health: run `ypa init`", database));
   }
 }
 

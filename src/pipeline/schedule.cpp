@@ -12,6 +12,7 @@
 #include "clickhouse/client.hpp"
 #include "core/env.hpp"
 #include "core/errors.hpp"
+#include "pipeline/health_findings.hpp"
 #include "pipeline/run.hpp"
 #include "store/pipeline_queries.hpp"
 
@@ -52,6 +53,8 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
   bool looked_up = false;
   EpochSeconds backoff = 5;
   int cycles = 0;
+  const HealthThresholds limits = HealthThresholds::from_env();
+  FindingTracker findings;
   spdlog::info("schedule: run {} on device {}{}, every {} s, {} s after each bucket, recomputing at least {}",
                options.run.run_id, options.run.device,
                options.run.device_note.empty() ? "" : " (" + options.run.device_note + ")", options.every,
@@ -78,6 +81,17 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
                    format_iso(last, grid.zone()), (last - first) / grid.interval_sec() + 1,
                    summary.rows_written,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (writes_shop_health(run) && summary.wrote) {
+        try {
+          clickhouse::Client client(clickhouse::ClientOptions::from_settings(clickhouse));
+          auto change = findings.update(evaluate_findings(
+              load_shop_states(client, clickhouse.database, run.run_id, last, grid), limits, last, grid));
+          for (const auto& f : change.appeared) spdlog::warn("finding: {}", f.text);
+          for (const auto& f : change.cleared) spdlog::warn("finding cleared: {}", f.text);
+        } catch (const std::exception& e) {
+          spdlog::warn("findings not checked this cycle: {}", e.what());
+        }
+      }
       if (options.max_cycles > 0 && cycles >= options.max_cycles) break;
     } catch (const InputError&) {
       throw;  // a configuration problem does not heal by waiting

@@ -29,6 +29,9 @@ SliceComputer::SliceComputer(const Catalog& catalog, const RunOptions& options, 
     cohort_plans_.push_back(std::move(plan));
   }
   feature_params_ = feature_params(options.settings);
+  if (writes_shop_health(options)) {
+    health_.emplace(catalog, grid, options.align, options.settings.outlier_band);
+  }
 }
 
 void SliceComputer::seed(compute::FeatureCarry iphones, compute::FeatureCarry cohorts) {
@@ -67,6 +70,8 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
     if (!std::is_sorted(first, last, by_time_then_id)) std::sort(first, last, by_time_then_id);
   }
 
+  const bool health = health_ && !slice.plan.warmup;
+  if (health) health_->add_records(slice.plan.buckets, records);
   // Invalid records, counted once: only those inside this slice's own part of the time line.
   if (!slice.plan.warmup) {
     std::int64_t own_begin = options_.align.mode == domain::AlignMode::kFloor
@@ -97,17 +102,17 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
   }
   stats_.add("align", seconds_since(start), static_cast<std::int64_t>(records.size()),
              static_cast<std::int64_t>(result.aligned.size()), "cpu");
-  return finish(std::move(result));
+  return finish(std::move(result), health);
 }
 
 SliceResult SliceComputer::compute_from_aligned(const SlicePlan& plan, std::vector<domain::AlignedPrice>&& aligned) {
   SliceResult result;
   result.plan = plan;
   result.aligned = std::move(aligned);
-  return finish(std::move(result));
+  return finish(std::move(result), false);
 }
 
-SliceResult SliceComputer::finish(SliceResult result) {
+SliceResult SliceComputer::finish(SliceResult result, bool health) {
   const EpochSeconds step = grid_.interval_sec();
   const auto n_buckets = static_cast<std::size_t>((result.plan.buckets.last - result.plan.buckets.first) / step + 1);
   const std::size_t n_series = catalog_.iphone_ids.size();
@@ -133,6 +138,14 @@ SliceResult SliceComputer::finish(SliceResult result) {
   if (written) stats_.add_below_quorum(below_quorum);
   stats_.add("aggregate", seconds_since(start), static_cast<std::int64_t>(result.aligned.size()), present,
              backend_.name());
+  if (health) {
+    start = std::chrono::steady_clock::now();
+    health_->add_cells(result.plan.buckets, cube, result.iphones);
+    result.health = health_->take(result.plan.buckets.last, options_.range.first,
+                                  result.plan.buckets.last >= options_.range.last);
+    stats_.add("health", seconds_since(start), static_cast<std::int64_t>(result.aligned.size()),
+               static_cast<std::int64_t>(result.health.size()), "cpu");
+  }
 
   if (!cohort_plans_.empty()) {
     start = std::chrono::steady_clock::now();

@@ -3,11 +3,13 @@
 // One instance lives for the whole run because it carries the features' state from slice to slice.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "compute/backend.hpp"
 #include "domain/align.hpp"
 #include "pipeline/catalog.hpp"
+#include "pipeline/health.hpp"
 #include "pipeline/options.hpp"
 #include "pipeline/slices.hpp"
 #include "pipeline/stats.hpp"
@@ -21,6 +23,7 @@ struct SliceResult {
   compute::FeatureFrame iphone_features;
   compute::StatsFrame cohorts;
   compute::FeatureFrame cohort_features;
+  std::vector<ShopHealthRow> health;  // the shop_health rows completed by this slice
 };
 
 class SliceComputer {
@@ -37,7 +40,7 @@ class SliceComputer {
   SliceResult compute_from_aligned(const SlicePlan& plan, std::vector<domain::AlignedPrice>&& aligned);
 
  private:
-  SliceResult finish(SliceResult result);
+  SliceResult finish(SliceResult result, bool health);
 
   const Catalog& catalog_;
   const RunOptions& options_;
@@ -49,6 +52,7 @@ class SliceComputer {
   domain::FeatureParams feature_params_;
   compute::FeatureCarry iphone_carry_;
   compute::FeatureCarry cohort_carry_;
+  std::optional<ShopHealth> health_;  // when the run writes shop_health (docs/shop-health.md)
 };
 
 }  // namespace ypa::pipeline

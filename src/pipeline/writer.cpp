@@ -51,6 +51,7 @@ SliceWriter::SliceWriter(const ClickHouseSettings& settings, const RunOptions& o
     : settings_(settings),
       price_aligned_{store::qualified_table(settings.database, "price_aligned"), nullptr, std::nullopt},
       features_wide_{store::qualified_table(settings.database, "features_wide"), nullptr, std::nullopt},
+      shop_health_{store::qualified_table(settings.database, "shop_health"), nullptr, std::nullopt},
       database_(settings.database),
       options_(options),
       catalog_(catalog),
@@ -71,7 +72,7 @@ void SliceWriter::send(Stream& stream, const Block& block) {
 }
 
 void SliceWriter::finish() {
-  for (Stream* stream : {&price_aligned_, &features_wide_}) {
+  for (Stream* stream : {&price_aligned_, &features_wide_, &shop_health_}) {
     if (!stream->inserter) continue;
     auto start = std::chrono::steady_clock::now();
     stream->inserter->finish();
@@ -84,6 +85,47 @@ void SliceWriter::write(const SliceResult& slice) {
   if (slice.plan.warmup) return;
   if (options_.steps.align) write_price_aligned(slice);
   if (options_.steps.writes_iphone_rows() || options_.steps.cohorts) write_features(slice);
+  if (!slice.health.empty()) write_shop_health(slice);
+}
+
+void SliceWriter::write_shop_health(const SliceResult& slice) {
+  auto start = std::chrono::steady_clock::now();
+  auto table = store::shop_health_table(options_.settings);
+  Block block = empty_block(table);
+  auto& run_id = column<clickhouse::ColumnString>(block, "run_id");
+  auto& bucket = column<clickhouse::ColumnDateTime>(block, "bucket");
+  auto& shop = column<clickhouse::ColumnUInt32>(block, "shop_id");
+  auto& buckets = column<clickhouse::ColumnUInt16>(block, "buckets");
+  auto& records = column<clickhouse::ColumnUInt32>(block, "records_read");
+  auto& invalid = column<clickhouse::ColumnUInt32>(block, "invalid_prices");
+  auto& cells = column<clickhouse::ColumnUInt32>(block, "cells");
+  auto& above = column<clickhouse::ColumnUInt32>(block, "above_band");
+  auto& below = column<clickhouse::ColumnUInt32>(block, "below_band");
+  auto& iphones = column<clickhouse::ColumnUInt32>(block, "iphones");
+  auto& last = column<ColumnNullable>(block, "last_recorded_at");
+  auto& last_values = last.nested().as<clickhouse::ColumnDateTime>();
+  NullableFloat ratio(column<ColumnNullable>(block, "price_ratio_median"));
+  auto& inserted = column<clickhouse::ColumnDateTime>(block, "inserted_at");
+  for (const auto& row : slice.health) {
+    run_id.append(options_.run_id);
+    bucket.append(static_cast<std::uint32_t>(row.hour));
+    shop.append(row.shop_id);
+    buckets.append(row.buckets);
+    records.append(row.records_read);
+    invalid.append(row.invalid_prices);
+    cells.append(row.cells);
+    above.append(row.above_band);
+    below.append(row.below_band);
+    iphones.append(row.iphones);
+    last.append(last_values, row.last_recorded_at ? std::optional<std::uint32_t>(
+                                                        static_cast<std::uint32_t>(*row.last_recorded_at))
+                                                  : std::nullopt);
+    ratio.append(row.price_ratio_median);
+    inserted.append(inserted_at_);
+  }
+  send(shop_health_, block);
+  stats_.add("write", seconds_since(start), static_cast<std::int64_t>(slice.health.size()),
+             static_cast<std::int64_t>(block.row_count()));
 }
 
 void SliceWriter::write_price_aligned(const SliceResult& slice) {

@@ -1,4 +1,4 @@
-// Turns slice results into native blocks of price_aligned and features_wide rows and streams them into
+// Turns slice results into native blocks of price_aligned, features_wide and shop_health rows and streams them into
 // one long INSERT per table, each on its own connection: the server squashes the slices' blocks into
 // large parts (fewer background merges) and works on both tables at once. Warm-up slices are never
 // written.
@@ -38,10 +38,12 @@ class SliceWriter {
   void send(Stream& stream, const clickhouse::Block& block);
   void write_price_aligned(const SliceResult& slice);
   void write_features(const SliceResult& slice);
+  void write_shop_health(const SliceResult& slice);
 
   ClickHouseSettings settings_;
   Stream price_aligned_;
   Stream features_wide_;
+  Stream shop_health_;
   std::string database_;
   const RunOptions& options_;
   const Catalog& catalog_;

@@ -45,6 +45,17 @@ const std::map<std::string, std::string, std::less<>>& order_expressions(ApiTabl
       {"price_b", "price_b"},
       {"alignment_diff_sec", "alignment_diff_sec"},
       {"record_time", "record_time"}};
+  static const std::map<std::string, std::string, std::less<>> health{
+      {"bucket", "bucket"},
+      {"shop", "shop_id"},
+      {"records_read", "records_read"},
+      {"invalid_prices", "invalid_prices"},
+      {"cells", "cells"},
+      {"filtered_share", "if(cells = 0, 0, (above_band + below_band) / cells)"},
+      {"iphones", "iphones"},
+      {"last_recorded_at", "last_recorded_at"},
+      {"price_ratio_median", "price_ratio_median"},
+      {"updated_at", "inserted_at"}};
   switch (table) {
     case ApiTable::kOverallBars:
       return overall;
@@ -52,6 +63,8 @@ const std::map<std::string, std::string, std::less<>>& order_expressions(ApiTabl
       return cohort;
     case ApiTable::kFeatures:
       return features;
+    case ApiTable::kShopHealth:
+      return health;
     case ApiTable::kPrices:
       break;
   }
@@ -129,6 +142,13 @@ std::string price_where(const PriceQuery& q) {
   return fmt::format("{}", fmt::join(where, " AND "));
 }
 
+std::string shop_health_where(const ShopHealthQuery& q) {
+  std::vector<std::string> where{run_condition(q.run_id)};
+  add_number_in(where, "shop_id", q.shop_in);
+  add_bucket_bounds(where, q.bucket);
+  return fmt::format("{}", fmt::join(where, " AND "));
+}
+
 std::string limit_clause(std::uint64_t limit, std::uint64_t offset) {
   return fmt::format("LIMIT {}, {}", offset, limit);
 }
@@ -160,6 +180,9 @@ const std::vector<std::string>& order_fields(ApiTable table) {
   static const std::vector<std::string> prices{"Timestamp_Time",     "shop",       "iphone",
                                                "price_new",          "price_a",    "price_b",
                                                "alignment_diff_sec", "record_time"};
+  static const std::vector<std::string> health{"bucket",  "shop",           "records_read",     "invalid_prices",
+                                               "cells",   "filtered_share", "iphones",          "last_recorded_at",
+                                               "price_ratio_median",        "updated_at"};
   switch (table) {
     case ApiTable::kOverallBars:
       return overall;
@@ -167,6 +190,8 @@ const std::vector<std::string>& order_fields(ApiTable table) {
       return cohort;
     case ApiTable::kFeatures:
       return features;
+    case ApiTable::kShopHealth:
+      return health;
     case ApiTable::kPrices:
       break;
   }
@@ -275,6 +300,70 @@ std::vector<FeatureRow> select_features(clickhouse::Client& client, const std::s
     for (std::size_t i = 0; i < b.row_count(); ++i) {
       rows.push_back(FeatureRow{bucket[i], std::string(scope[i]), std::string(name[i]),
                                 nullable_double(b.column(3), i)});
+    }
+  });
+  return rows;
+}
+
+std::string count_shop_health_sql(const std::string& database, const ShopHealthQuery& q) {
+  return fmt::format("SELECT count() FROM {} FINAL WHERE {}", qualified_table(database, "shop_health"),
+                     shop_health_where(q));
+}
+
+std::string select_shop_health_sql(const std::string& database, const ShopHealthQuery& q, std::uint64_t limit,
+                                   std::uint64_t offset) {
+  return fmt::format(
+      "SELECT toUInt32(bucket), shop_id, toUInt32(buckets), records_read, invalid_prices, cells, above_band, "
+      "below_band, iphones, toUInt32(last_recorded_at), price_ratio_median, toUInt32(inserted_at) FROM {} FINAL "
+      "WHERE {} ORDER BY {} {}",
+      qualified_table(database, "shop_health"), shop_health_where(q),
+      order_by(ApiTable::kShopHealth, q.order, "shop_id, bucket"), limit_clause(limit, offset));
+}
+
+std::string shop_gauges_sql(const std::string& database, const std::string& run_id) {
+  return fmt::format(
+      "SELECT shop_id, toUInt32(max(last_recorded_at)), toUInt64(argMax(above_band + below_band, bucket)), "
+      "toUInt64(argMax(cells, bucket)) FROM {} FINAL WHERE {} GROUP BY shop_id ORDER BY shop_id",
+      qualified_table(database, "shop_health"), run_condition(run_id));
+}
+
+std::vector<ShopGauge> select_shop_gauges(clickhouse::Client& client, const std::string& database,
+                                          const std::string& run_id) {
+  std::vector<ShopGauge> out;
+  client.select(shop_gauges_sql(database, run_id), [&](const clickhouse::Block& b) {
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      out.push_back(ShopGauge{b.column(0).as<clickhouse::ColumnUInt32>()[i], nullable_u32(b.column(1), i),
+                              b.column(2).as<clickhouse::ColumnUInt64>()[i],
+                              b.column(3).as<clickhouse::ColumnUInt64>()[i]});
+    }
+  });
+  return out;
+}
+
+std::uint64_t count_shop_health(clickhouse::Client& client, const std::string& database, const ShopHealthQuery& q) {
+  return select_count(client, count_shop_health_sql(database, q));
+}
+
+std::vector<ShopHealthApiRow> select_shop_health(clickhouse::Client& client, const std::string& database,
+                                                 const ShopHealthQuery& q, std::uint64_t limit, std::uint64_t offset) {
+  std::vector<ShopHealthApiRow> rows;
+  client.select(select_shop_health_sql(database, q, limit, offset), [&](const clickhouse::Block& b) {
+    auto u32 = [&](std::size_t column, std::size_t row) { return b.column(column).as<clickhouse::ColumnUInt32>()[row]; };
+    for (std::size_t i = 0; i < b.row_count(); ++i) {
+      ShopHealthApiRow r;
+      r.bucket = u32(0, i);
+      r.shop_id = u32(1, i);
+      r.buckets = u32(2, i);
+      r.records_read = u32(3, i);
+      r.invalid_prices = u32(4, i);
+      r.cells = u32(5, i);
+      r.above_band = u32(6, i);
+      r.below_band = u32(7, i);
+      r.iphones = u32(8, i);
+      r.last_recorded_at = nullable_u32(b.column(9), i);
+      r.price_ratio_median = nullable_double(b.column(10), i);
+      r.updated_at = u32(11, i);
+      rows.push_back(r);
     }
   });
   return rows;

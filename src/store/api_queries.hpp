@@ -93,7 +93,25 @@ struct PriceRow {
   EpochSeconds record_time = 0;
 };
 
-enum class ApiTable { kOverallBars, kCohortBars, kFeatures, kPrices };
+// shop-health: shop_health rows (docs/shop-health.md).
+struct ShopHealthQuery {
+  std::string run_id = "live";
+  std::vector<std::vector<std::uint32_t>> shop_in;
+  BucketBounds bucket;
+  std::vector<OrderTerm> order;
+};
+
+struct ShopHealthApiRow {
+  EpochSeconds bucket = 0;
+  std::uint32_t shop_id = 0;
+  std::uint32_t buckets = 0, records_read = 0, invalid_prices = 0, cells = 0, above_band = 0, below_band = 0,
+                iphones = 0;
+  std::optional<std::uint32_t> last_recorded_at;
+  std::optional<double> price_ratio_median;
+  EpochSeconds updated_at = 0;
+};
+
+enum class ApiTable { kOverallBars, kCohortBars, kFeatures, kPrices, kShopHealth };
 // The names `ordering` accepts for each kind of query, in documentation order.
 const std::vector<std::string>& order_fields(ApiTable table);
 // The feature columns of features_wide for these windows (ema, sma, wma per window, then the bands).
@@ -111,6 +129,10 @@ std::string count_prices_sql(const std::string& database, const PriceQuery& q);
 std::string select_prices_sql(const std::string& database, const PriceQuery& q, std::uint64_t limit,
                               std::uint64_t offset);
 
+std::string count_shop_health_sql(const std::string& database, const ShopHealthQuery& q);
+std::string select_shop_health_sql(const std::string& database, const ShopHealthQuery& q, std::uint64_t limit,
+                                   std::uint64_t offset);
+
 std::uint64_t count_bars(clickhouse::Client& client, const std::string& database, const BarQuery& q);
 std::vector<BarRow> select_bars(clickhouse::Client& client, const std::string& database, const BarQuery& q,
                                 std::uint64_t limit, std::uint64_t offset);
@@ -121,5 +143,21 @@ std::vector<FeatureRow> select_features(clickhouse::Client& client, const std::s
 std::uint64_t count_prices(clickhouse::Client& client, const std::string& database, const PriceQuery& q);
 std::vector<PriceRow> select_prices(clickhouse::Client& client, const std::string& database,
                                     const PriceQuery& q, std::uint64_t limit, std::uint64_t offset);
+
+// Per shop of a run: the latest last_recorded_at (nullopt when none) and the filtered cells and cells of
+// its latest hour row; for the /metrics gauges.
+struct ShopGauge {
+  std::uint32_t shop_id = 0;
+  std::optional<std::uint32_t> last_recorded_at;
+  std::uint64_t filtered = 0;
+  std::uint64_t cells = 0;
+};
+std::string shop_gauges_sql(const std::string& database, const std::string& run_id);
+std::vector<ShopGauge> select_shop_gauges(clickhouse::Client& client, const std::string& database,
+                                          const std::string& run_id);
+
+std::uint64_t count_shop_health(clickhouse::Client& client, const std::string& database, const ShopHealthQuery& q);
+std::vector<ShopHealthApiRow> select_shop_health(clickhouse::Client& client, const std::string& database,
+                                                 const ShopHealthQuery& q, std::uint64_t limit, std::uint64_t offset);
 
 }  // namespace ypa::store

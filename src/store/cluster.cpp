@@ -85,6 +85,7 @@ std::string local_table_name(std::string_view table) {
 std::string sharding_key(std::string_view table) {
   if (table == "price_aligned") return "intHash64(iphone_id)";
   if (table == "features_wide") return "cityHash64(scope)";
+  if (table == "shop_health") return "intHash64(shop_id)";
   throw Error(fmt::format("{}: not a run table, it has no sharding key", table));
 }
 
@@ -202,8 +203,12 @@ std::string create_staging_sql(const std::string& database, const std::string& c
                                std::string_view table, std::string_view staging) {
   validate_cluster_name(cluster, "CLICKHOUSE_CLUSTER");
   PipelineSettings defaults;  // the engine clause does not depend on the zone or the windows
-  TableSpec spec = table == "price_aligned" ? price_aligned_table(defaults) : features_wide_table(defaults);
-  if (spec.name != table) throw Error(fmt::format("{}: not a run table", table));
+  std::optional<TableSpec> found;
+  for (auto& spec : run_table_specs(defaults)) {
+    if (spec.name == table) found = std::move(spec);
+  }
+  if (!found) throw Error(fmt::format("{}: not a run table", table));
+  const TableSpec& spec = *found;
   return fmt::format("CREATE TABLE IF NOT EXISTS {}{} AS {} ENGINE = {}{}",
                      qualified_table(database, staging), on_cluster(cluster),
                      qualified_table(database, local_table_name(table)), replicated_engine(database, staging),
@@ -219,7 +224,7 @@ std::vector<InitReport> init_clickhouse_cluster(clickhouse::Client& client, cons
   require_every_replica(client, cluster, fmt::format("ypa init of {}", database));
   client.execute(create_database_sql(database, cluster));
   std::vector<InitReport> reports;
-  for (const TableSpec& table : {price_aligned_table(settings), features_wide_table(settings)}) {
+  for (const TableSpec& table : run_table_specs(settings)) {
     InitReport report{table.name, false, {}};
     std::string local = local_table_name(table.name);
     auto existing = columns_of(client, database, local);

@@ -26,14 +26,19 @@ struct TableShape {
   std::string scope_expression;
   std::string slice_expression;
   bool has_shop;
+  bool per_shop = false;                  // no iPhone or cohort scopes: skipped under --scope
+  std::vector<std::string> time_columns;  // DateTime values, compared as seconds
 };
 
 const TableShape& shape_of(std::string_view table) {
   static const TableShape kPriceAligned{
-      {"iphone_id", "shop_id", "bucket"}, "concat('iphone:', toString(iphone_id))", "iphone_id", true};
-  static const TableShape kFeaturesWide{{"scope", "bucket"}, "scope", "cityHash64(scope)", false};
+      {"iphone_id", "shop_id", "bucket"}, "concat('iphone:', toString(iphone_id))", "iphone_id", true, false, {}};
+  static const TableShape kFeaturesWide{{"scope", "bucket"}, "scope", "cityHash64(scope)", false, false, {}};
+  static const TableShape kShopHealth{
+      {"shop_id", "bucket"}, "concat('shop:', toString(shop_id))", "shop_id", false, true, {"last_recorded_at"}};
   if (table == "price_aligned") return kPriceAligned;
   if (table == "features_wide") return kFeaturesWide;
+  if (table == "shop_health") return kShopHealth;
   throw Error(fmt::format("compare_runs: no key known for table {}", table));
 }
 
@@ -115,6 +120,10 @@ std::string compare_months_sql(const std::string& database, std::string_view tab
   std::vector<std::string> differs;
   for (std::size_t i = 0; i < value_columns.size(); ++i) {
     std::string col = identifier(value_columns[i]);
+    if (std::find(shape.time_columns.begin(), shape.time_columns.end(), value_columns[i]) !=
+        shape.time_columns.end()) {
+      col = fmt::format("toUInt32({})", col);  // ifNull(DateTime, 0) has no common type
+    }
     std::string va = fmt::format("a_{}", i), vb = fmt::format("b_{}", i);
     std::string na = fmt::format("an_{}", i), nb = fmt::format("bn_{}", i);
     // NULL travels as a flag beside the value: on 18.16 anyIf over a Nullable column returns 0, not NULL,
@@ -208,6 +217,11 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
     TableComparison tc;
     tc.table = table;
     const TableShape& shape = shape_of(table);
+    if (shape.per_shop && !options.scopes.empty()) {
+      tc.skipped = "--scope names iPhones and cohorts; this table is per shop";
+      result.tables.push_back(std::move(tc));
+      continue;
+    }
     if (shape.has_shop && !options.scopes.empty() &&
         std::none_of(options.scopes.begin(), options.scopes.end(),
                      [](const std::string& s) { return iphone_of(s); })) {

@@ -79,8 +79,27 @@ std::string select_first_bucket_sql(const std::string& database, const std::stri
 
 std::string select_pipeline_tables_sql(const std::string& database) {
   return fmt::format(
-      "SELECT name FROM system.tables WHERE database = {} AND name IN ('price_aligned', 'features_wide')",
+      "SELECT name FROM system.tables WHERE database = {} AND name IN ('price_aligned', 'features_wide', 'shop_health')",
       string_literal(database));
+}
+
+std::string select_shop_last_records_sql(const std::string& database, const std::string& run_id,
+                                         EpochSeconds first, EpochSeconds last) {
+  validate_run_id(run_id, "run_id");
+  return fmt::format(
+      "SELECT shop_id, toUInt32(ifNull(max(last_recorded_at), toDateTime(0))) FROM {} FINAL WHERE run_id = {} "
+      "AND bucket >= toDateTime({}) AND bucket <= toDateTime({}) GROUP BY shop_id ORDER BY shop_id",
+      qualified_table(database, "shop_health"), string_literal(run_id), first, last);
+}
+
+std::string select_shop_hours_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                  EpochSeconds last) {
+  validate_run_id(run_id, "run_id");
+  return fmt::format(
+      "SELECT shop_id, toUInt32(bucket), toUInt64(buckets), toUInt64(above_band + below_band), toUInt64(cells), "
+      "toFloat64(ifNull(price_ratio_median, nan)) FROM {} FINAL WHERE run_id = {} AND bucket >= toDateTime({}) "
+      "AND bucket <= toDateTime({}) ORDER BY shop_id, bucket",
+      qualified_table(database, "shop_health"), string_literal(run_id), first, last);
 }
 
 }  // namespace ypa::store

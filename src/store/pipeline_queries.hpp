@@ -40,4 +40,12 @@ std::string select_first_bucket_sql(const std::string& database, const std::stri
 // One row per existing table of the two the pipeline writes.
 std::string select_pipeline_tables_sql(const std::string& database);
 
+// Per shop of a run with shop_health rows in [first, last]: the latest last_recorded_at (0 for none).
+std::string select_shop_last_records_sql(const std::string& database, const std::string& run_id,
+                                         EpochSeconds first, EpochSeconds last);
+// The shop_health rows of a run in [first, last]: shop, hour, buckets, filtered cells, cells, median price
+// ratio (nan for NULL), by shop and hour.
+std::string select_shop_hours_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                  EpochSeconds last);
+
 }  // namespace ypa::store

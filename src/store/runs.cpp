@@ -45,7 +45,7 @@ void say(const ProgressFn& progress, const std::string& line) {
 }  // namespace
 
 const std::vector<std::string>& run_tables() {
-  static const std::vector<std::string> tables{"price_aligned", "features_wide"};
+  static const std::vector<std::string> tables{"price_aligned", "features_wide", "shop_health"};
   return tables;
 }
 

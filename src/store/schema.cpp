@@ -65,6 +65,32 @@ TableSpec features_wide_table(const PipelineSettings& s) {
   return t;
 }
 
+TableSpec shop_health_table(const PipelineSettings& s) {
+  // docs/shop-health.md defines every column. `bucket` is the start of the hour, so that the run
+  // commands' partition, month and range logic (toYYYYMM(bucket)) applies unchanged.
+  return TableSpec{
+      "shop_health",
+      {{"run_id", "String", ""},
+       {"bucket", zoned_datetime(s), ""},
+       {"shop_id", "UInt32", ""},
+       {"buckets", "UInt16", ""},
+       {"records_read", "UInt32", ""},
+       {"invalid_prices", "UInt32", ""},
+       {"cells", "UInt32", ""},
+       {"above_band", "UInt32", ""},
+       {"below_band", "UInt32", ""},
+       {"iphones", "UInt32", ""},
+       {"last_recorded_at", fmt::format("Nullable({})", zoned_datetime(s)), ""},
+       {"price_ratio_median", "Nullable(Float64)", ""},
+       {"inserted_at", "DateTime", "now()"}},
+      fmt::format("ENGINE = ReplacingMergeTree(inserted_at)\n{}\nORDER BY (run_id, shop_id, bucket)",
+                  kPartitionBy)};
+}
+
+std::vector<TableSpec> run_table_specs(const PipelineSettings& settings) {
+  return {price_aligned_table(settings), features_wide_table(settings), shop_health_table(settings)};
+}
+
 std::string column_definition(const ColumnSpec& c) {
   return fmt::format("{} {}{}", identifier(c.name), c.type,
                      c.default_expression.empty() ? "" : " DEFAULT " + c.default_expression);
@@ -110,7 +136,7 @@ std::vector<InitReport> init_clickhouse(clickhouse::Client& client, const std::s
   validate_database_name(database);
   client.execute(create_database_sql(database));
   std::vector<InitReport> reports;
-  for (const TableSpec& table : {price_aligned_table(settings), features_wide_table(settings)}) {
+  for (const TableSpec& table : run_table_specs(settings)) {
     InitReport report{table.name, false, {}};
     auto rows = client.select_rows(table_columns_sql(database, table.name));
     if (rows.empty()) {

@@ -30,6 +30,10 @@ struct TableSpec {
 // document's DDL for the defaults, plus features_wide.n_models).
 TableSpec price_aligned_table(const PipelineSettings& settings);
 TableSpec features_wide_table(const PipelineSettings& settings);
+// Per (run, shop, hour) data health written by run_pipeline (docs/shop-health.md).
+TableSpec shop_health_table(const PipelineSettings& settings);
+// Every table of a run, in the order `ypa init` creates them.
+std::vector<TableSpec> run_table_specs(const PipelineSettings& settings);
 
 // The statements of `ypa init`, as pure functions of their inputs. Names go through identifier(), values
 // through string_literal() (store/sql_text.hpp); `cluster` "" is one server, else the statement runs ON

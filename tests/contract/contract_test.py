@@ -89,6 +89,17 @@ def requests(slug, scope):
         "/api/purchasing-time-analyses/?shop=777",
         "/api/purchasing-time-analyses/compact/?iphone=7&limit=4&offset=8",
         "/api/purchasing-time-analyses/compact/?shop__in=4,5&ordering=-price_a&limit=3",
+        # shop-health
+        "/api/shop-health/?limit=5",
+        "/api/shop-health/?shop=2&limit=4&offset=4",
+        "/api/shop-health/?shop__in=1,3&ordering=-records_read,shop&limit=5",
+        "/api/shop-health/?bucket__gte=2025-04-02T12:00&bucket__lte=2025-04-02T15:00&ordering=-filtered_share",
+        "/api/shop-health/?ordering=-price_ratio_median,last_recorded_at&limit=3",
+        "/api/shop-health/?ordering=-updated_at,iphones&limit=2&offset=7",
+        "/api/shop-health/?run_id=bf1&shop=4&limit=3",
+        "/api/shop-health/?shop=abc&bucket__gte=bad",
+        "/api/shop-health/?shop__in=1,x",
+        "/api/shop-health/?shop=777",
         # routing
         "/api/overall-bars?iphone=3&limit=1",
         # Large answers, thousands of floats each: the same bytes, not only the same values.

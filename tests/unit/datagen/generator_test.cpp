@@ -292,3 +292,85 @@ TEST_F(GeneratorRealismTest, ShopsPayDifferentLevels) {
 
 }  // namespace
 }  // namespace ypa::datagen
+
+namespace ypa::datagen {
+namespace {
+
+// Injected failures (docs/datagen.md): the rows of the same seed without injections, minus the silent
+// shop's rows in its hours and the odd iPhones of the shop that drops half, with the x10 shop's valid
+// prices times ten on its day; every other row unchanged.
+TEST(GeneratorInjectionTest, ChangesExactlyTheInjectedRows) {
+  TimeZone tokyo("Asia/Tokyo");
+  GeneratorOptions clean = options(3, 5, 6, 12);
+  GeneratorOptions broken = clean;
+  broken.injections = {parse_injection(Injection::Kind::kSilent, "3,2025-01-02T09:00,6", tokyo),
+                       parse_injection(Injection::Kind::kTimes10, "2,2025-01-02", tokyo),
+                       parse_injection(Injection::Kind::kDropHalf, "5,2025-01-02T12:00", tokyo)};
+  CollectingSink a, b;
+  generate_prices(clean, build_catalogue(6, 12), a);
+  auto stats = generate_prices(broken, build_catalogue(6, 12), b);
+  const std::int64_t silent_begin = tokyo.from_local({2025, 1, 2, 9, 0, 0}) * 1'000'000;
+  const std::int64_t silent_end = silent_begin + 6 * 3600 * 1'000'000LL;
+  const std::int64_t day_begin = tokyo.from_local({2025, 1, 2, 0, 0, 0}) * 1'000'000;
+  const std::int64_t day_end = tokyo.from_local({2025, 1, 3, 0, 0, 0}) * 1'000'000;
+  const std::int64_t drop_begin = tokyo.from_local({2025, 1, 2, 12, 0, 0}) * 1'000'000;
+  std::vector<PriceRecord> expected;
+  std::int64_t dropped = 0, x10 = 0;
+  for (PriceRecord r : a.rows) {
+    const std::int64_t t = r.recorded_at_us;
+    if ((r.shop_id == 3 && t >= silent_begin && t < silent_end) ||
+        (r.shop_id == 5 && t >= drop_begin && r.iphone_id % 2 == 1)) {
+      ++dropped;
+      continue;
+    }
+    if (r.shop_id == 2 && t >= day_begin && t < day_end) {
+      for (auto* p : {&r.price_new, &r.price_grade_a, &r.price_grade_b}) {
+        if (*p && **p > 0) **p = **p * 10;
+      }
+      ++x10;
+    }
+    expected.push_back(r);
+  }
+  EXPECT_GT(dropped, 100);
+  EXPECT_GT(x10, 100);
+  EXPECT_EQ(stats.injected_dropped, dropped);
+  EXPECT_EQ(stats.injected_x10, x10);
+  EXPECT_EQ(stats.records, static_cast<std::int64_t>(expected.size()));
+  ASSERT_EQ(b.rows.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& x = expected[i];
+    const auto& y = b.rows[i];
+    ASSERT_TRUE(x.id == y.id && x.shop_id == y.shop_id && x.iphone_id == y.iphone_id && x.price_new == y.price_new &&
+                x.price_grade_a == y.price_grade_a && x.price_grade_b == y.price_grade_b &&
+                x.recorded_at_us == y.recorded_at_us)
+        << "row " << i;
+  }
+}
+
+TEST(GeneratorInjectionTest, BadValuesAreInputErrorsNamingTheFlag) {
+  TimeZone tokyo("Asia/Tokyo");
+  const std::vector<std::pair<Injection::Kind, const char*>> bad{
+      {Injection::Kind::kSilent, "3,2025-01-02T09:00"},  {Injection::Kind::kSilent, "3,2025-01-02,6"},
+      {Injection::Kind::kSilent, "3,2025-01-02T24:00,6"}, {Injection::Kind::kSilent, "3,2025-01-02T09:00,0"},
+      {Injection::Kind::kSilent, "0,2025-01-02T09:00,6"}, {Injection::Kind::kTimes10, "2,2025-01-02T09:00"},
+      {Injection::Kind::kTimes10, "2,2025-02-30"},        {Injection::Kind::kTimes10, "two,2025-01-02"},
+      {Injection::Kind::kDropHalf, "5"},                  {Injection::Kind::kDropHalf, "5,2025-01-02T12:7"},
+  };
+  for (const auto& [kind, text] : bad) {
+    try {
+      parse_injection(kind, text, tokyo);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const InputError& e) {
+      std::string what = e.what();
+      EXPECT_EQ(what.rfind(injection_flag(kind), 0), 0u) << what;
+      EXPECT_NE(what.find(text), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+  GeneratorOptions o = options(2, 1, 6, 12);
+  o.injections = {parse_injection(Injection::Kind::kTimes10, "7,2025-01-01", tokyo)};
+  EXPECT_THROW(validate(o), InputError);
+}
+
+}  // namespace
+}  // namespace ypa::datagen

@@ -32,7 +32,8 @@ TEST(Partitions, ParsesSystemPartsText) {
 
 TEST(Tables, ParsesTheTablesFlag) {
   EXPECT_EQ(parse_tables("features_wide"), std::vector<std::string>{"features_wide"});
-  EXPECT_EQ(parse_tables("price_aligned,features_wide"), run_tables());
+  EXPECT_EQ(parse_tables("price_aligned,features_wide,shop_health"), run_tables());
+  EXPECT_EQ(parse_tables("shop_health"), std::vector<std::string>{"shop_health"});
   EXPECT_THROW(parse_tables("price_aligned,nope"), InputError);
   EXPECT_THROW(parse_tables("price_aligned,price_aligned"), InputError);
   EXPECT_THROW(parse_tables(""), InputError);

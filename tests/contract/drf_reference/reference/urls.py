@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/features/points/", views.FeaturePointsView.as_view()),
     path("api/purchasing-time-analyses/", views.PurchasingShopTimeAnalysisView.as_view()),
     path("api/purchasing-time-analyses/compact/", views.PSTACompactView.as_view()),
+    path("api/shop-health/", views.ShopHealthView.as_view()),
 ]
 
 

@@ -166,6 +166,14 @@ class PriceFilter(BaseFilterSet):
     Timestamp_Time__lte = BucketFilter(method="keep")
 
 
+class ShopHealthFilter(BaseFilterSet):
+    run_id = run_id_filter()
+    shop = django_filters.NumberFilter(method="keep")
+    shop__in = NumberInFilter(method="keep")
+    bucket__gte = BucketFilter(method="keep")
+    bucket__lte = BucketFilter(method="keep")
+
+
 class NoQuerySet:
     """The filter sets only validate parameters here; the SQL is built from their cleaned data."""
 
@@ -449,3 +457,43 @@ class PSTACompactView(PriceView):
         return {"bucket": iso(r[0]), "shop_id": r[1], "shop_name": shop.name if shop else None, "iphone_id": r[2],
                 "part_number": iphone.part_number if iphone else None, "price_new": r[3], "price_a": r[4],
                 "price_b": r[5]}
+
+
+class ShopHealthView(OrderedView):
+    """shop_health (docs/shop-health.md), one item per (shop, hour)."""
+
+    ordering_fields = ["bucket", "shop", "records_read", "invalid_prices", "cells", "filtered_share", "iphones",
+                       "last_recorded_at", "price_ratio_median", "updated_at"]
+    ordering = ["bucket", "shop"]
+    expressions = {"bucket": "bucket", "shop": "shop_id", "records_read": "records_read",
+                   "invalid_prices": "invalid_prices", "cells": "cells",
+                   "filtered_share": "if(cells = 0, 0, (above_band + below_band) / cells)", "iphones": "iphones",
+                   "last_recorded_at": "last_recorded_at", "price_ratio_median": "price_ratio_median",
+                   "updated_at": "inserted_at"}
+    key = "shop_id, bucket"
+
+    def get(self, request):
+        cd = cleaned(ShopHealthFilter, request)
+        version = run_id(cd)
+        where = ["run_id = " + quote(version)]
+        for param in ("shop", "shop__in"):
+            if cd.get(param) not in (None, []):
+                where.append(in_clause("shop_id", [str(i) for i in id_values(cd[param])]))
+        where = " AND ".join(where + bucket_where(cd, "bucket__gte", "bucket__lte"))
+        order = self.order_by(request)
+
+        def page(offset, limit):
+            return service.execute(
+                "SELECT toUInt32(bucket), shop_id, buckets, records_read, invalid_prices, cells, above_band, "
+                "below_band, iphones, toUInt32(last_recorded_at), price_ratio_median, toUInt32(inserted_at) "
+                "FROM %s FINAL WHERE %s ORDER BY %s LIMIT %d, %d" % (
+                    service.table("shop_health"), where, order, offset, limit))
+
+        def render(r):
+            return {"bucket": iso(r[0]), "shop": r[1], "buckets": r[2], "records_read": r[3],
+                    "invalid_prices": r[4], "cells": r[5], "above_band": r[6], "below_band": r[7],
+                    "filtered_share": (r[6] + r[7]) / r[5] if r[5] else None, "iphones": r[8],
+                    "last_recorded_at": iso(r[9]) if r[9] is not None else None,
+                    "price_ratio_median": num(r[10]), "version": version, "updated_at": iso(r[11])}
+
+        return self.paginate(request, lambda: service.count("shop_health", where), page, render)
