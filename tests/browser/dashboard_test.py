@@ -183,12 +183,14 @@ def main():
         check(claims.get("token_type") == "access" and refresh, "the login stored an access and a refresh token")
 
         # An expired access token with the refresh token of the login: the page refreshes it and goes on.
-        b.js("sessionStorage.setItem('ypa.access', arguments[0])", token(-60))
-        b.d.get(base + "/#/runs")
+        expired = token(-60)
+        b.js("sessionStorage.setItem('ypa.access', arguments[0])", expired)
+        b.d.refresh()  # a new page load: its first request carries the expired token
         check(b.wait_view("runs") == "ready", "an expired access token is refreshed through /api/token/refresh/")
         renewed = b.js("return sessionStorage.getItem('ypa.access')")
-        check(jwt.decode(renewed, api_common.SECRET, algorithms=["HS256"])["exp"] > time.time(),
-              "the refreshed access token is valid")
+        check(renewed != expired and
+              jwt.decode(renewed, api_common.SECRET, algorithms=["HS256"])["exp"] > time.time(),
+              "the refreshed access token is a new, valid one")
         b.d.get_log("browser")  # the expired token's 401 before the refresh: expected here
 
         # 1. Runs: one row per run, with the rows ClickHouse holds for it.

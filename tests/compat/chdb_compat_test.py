@@ -79,6 +79,11 @@ KINDS = [
     ("api_features", r"^SELECT toUInt32\(bucket\), scope, name, value FROM \(SELECT bucket, scope, \[", "replay"),
     ("api_count_prices", r"^SELECT count\(\) FROM `DB`\.`price_aligned` FINAL WHERE", "replay"),
     ("api_prices", r"^SELECT toUInt32\(bucket\), shop_id, iphone_id, price_new, price_a, price_b", "replay"),
+    ("health_last_record", r"^SELECT shop_id, toUInt32\(ifNull\(max\(last_recorded_at\)", "replay"),
+    ("health_hours", r"^SELECT shop_id, toUInt32\(bucket\), toUInt64\(buckets\)", "replay"),
+    ("api_count_shop_health", r"^SELECT count\(\) FROM `DB`\.`shop_health` FINAL WHERE", "replay"),
+    ("api_shop_health", r"^SELECT toUInt32\(bucket\), shop_id, toUInt32\(buckets\), records_read", "replay"),
+    ("shop_gauges", r"^SELECT shop_id, toUInt32\(max\(last_recorded_at\)\), toUInt64\(argMax", "replay"),
     ("stack_probe", r"^SELECT \?$|^SELECT name FROM system\.zookeeper", "sent only by `ypa stack` to the servers it starts"),
 ]
 
@@ -187,6 +192,8 @@ class Scenario:
         y("drop_run", "--run-id", "b2", "--confirm", "--tables", "price_aligned")
         y("drop_run", "--run-id", "b2", "--confirm")
         y("list_runs", "--json")
+        # live is sh's now, and a sharded run writes no shop_health: a run of day 2 for /api/shop-health/.
+        y("run_pipeline", "--run-id", "hl", "--from", day2, "--to", day2)
         self.api()
         self.bad_values()
 
@@ -251,6 +258,17 @@ class Scenario:
             for field in names.split():
                 paths.append((path, {"ordering": "-%s,updated_at" % field if "bars" in path else "-" + field,
                                      "limit": "50"}))
+        # hl's shop_health: day 2 (see run_all).
+        for q in [{}, {"shop": "2"}, {"shop__in": "1,3", "bucket__gte": "2025-04-02T06:00",
+                                      "bucket__lte": "2025-04-02T12:00"}, {"limit": "5", "offset": "10"}]:
+            paths.append(("/api/shop-health/", dict(q, run_id="hl")))
+        for field in ("bucket shop records_read invalid_prices cells filtered_share iphones last_recorded_at "
+                      "price_ratio_median").split():
+            paths.append(("/api/shop-health/", {"run_id": "hl", "ordering": "-" + field, "limit": "50"}))
+        # The dashboard's compare endpoint: one scope and range in one statement per table.
+        for scope in ("iphone:1", "cohort:" + self.slug):
+            paths.append(("/api/runs/compare/", {"base": "live", "target": "sh", "scope": scope,
+                                                 "from": "2025-04-01", "to": "2025-04-02"}))
         paths += [("/api/runs/", {}), ("/readyz", {}), ("/api/schema/", {})]
         try:
             for path, q in paths:
@@ -258,6 +276,14 @@ class Scenario:
                 with urllib.request.urlopen(url, timeout=30) as r:
                     if r.status != 200:
                         sys.exit("%s: HTTP %d" % (url, r.status))
+            # /metrics reads live's per-shop gauges on a background thread: wait until the log has that query.
+            with urllib.request.urlopen(server.base + "/metrics", timeout=30) as r:
+                r.read()
+            deadline = time.time() + 30
+            while "argMax(above_band + below_band, bucket)" not in open(self.log, encoding="utf-8").read():
+                if time.time() > deadline:
+                    sys.exit("/metrics did not read the shop gauges within 30 s")
+                time.sleep(0.2)
         finally:
             server.stop()
         self.requests = len(paths)
