@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "compute/backend_factory.hpp"
+#include "core/clock.hpp"
 #include "core/env.hpp"
 #include "core/errors.hpp"
 #include "core/settings.hpp"
@@ -41,7 +42,7 @@ pipeline::RunOptions build_options(const Flags& f) {
   BucketGrid grid(TimeZone(o.settings.time_zone), o.settings.interval_min);
   if (o.incremental) {
     if (!f.from.empty()) throw InputError("--from is not used with --mode incremental: --since sets the start");
-    o.range = pipeline::incremental_range(f.to, f.since, grid, std::time(nullptr));
+    o.range = pipeline::incremental_range(f.to, f.since, grid, clock::now_seconds());
   } else {
     if (f.from.empty() || f.to.empty()) throw InputError("--from and --to are required for a backfill");
     o.range = parse_bucket_range(f.from, f.to, grid);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "core/clock.hpp"
 #include "cli/commands.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   ypa::cli::add_schedule_command(app);
 
   try {
+    ypa::clock::check_environment();
     app.parse(argc, argv);
     return static_cast<int>(ypa::ExitCode::kOk);
   } catch (const ypa::cli::ExitWith& e) {

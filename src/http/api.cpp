@@ -8,6 +8,7 @@
 #include <set>
 
 #include "clickhouse/errors.hpp"
+#include "core/clock.hpp"
 #include "http/form.hpp"
 #include "http/jwt.hpp"
 #include "http/ui.hpp"
@@ -273,9 +274,7 @@ Response Api::compute_once(const Route& route, const Request& request, const std
 }
 
 Response Api::compute(const Route& route, const Request& request, const std::string& key) {
-  Call call{request, QueryParams::parse(request.raw_query), request.origin + request.path,
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count()};
+  Call call{request, QueryParams::parse(request.raw_query), request.origin + request.path, clock::now_seconds()};
   // Whatever happens below, a refresh this request took on is released.
   struct RefreshGuard {
     Api* api;

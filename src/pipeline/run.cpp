@@ -13,6 +13,7 @@
 
 #include "clickhouse/client.hpp"
 #include "compute/backend_factory.hpp"
+#include "core/clock.hpp"
 #include "core/errors.hpp"
 #include "pipeline/catalog.hpp"
 #include "pipeline/progress.hpp"
@@ -54,7 +55,7 @@ void require_tables(clickhouse::Client& client, const std::string& database) {
 std::uint32_t choose_inserted_at(clickhouse::Client& client, const std::string& database, const RunOptions& options) {
   auto latest = client.select_value(
       store::select_latest_version_sql(database, options.run_id, options.range.first, options.range.last));
-  auto now = static_cast<std::uint32_t>(std::time(nullptr));
+  auto now = static_cast<std::uint32_t>(clock::now_seconds());
   std::uint32_t newest = latest ? static_cast<std::uint32_t>(std::stoul(*latest)) : 0;
   return std::max(now, newest + 1);
 }

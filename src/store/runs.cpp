@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "clickhouse/client.hpp"
+#include "core/clock.hpp"
 #include "core/errors.hpp"
 #include "store/cluster.hpp"
 #include "store/failpoint.hpp"
@@ -540,9 +541,7 @@ std::vector<PromoteJournalEntry> RunStore::unfinished_promotes() {
 
 std::string RunStore::today() const {
   TimeZone zone(settings_.time_zone);
-  auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  LocalDateTime l = zone.to_local(now.count());
+  LocalDateTime l = zone.to_local(clock::now_seconds());
   return fmt::format("{:04}{:02}{:02}", l.year, l.month, l.day);
 }
 
