@@ -7,6 +7,7 @@
 //   #/shops?run=live&id=42&from=...&to=...
 //   #/cohort?run=live&slug=top&from=...&to=...&ma=sma&w=900
 //   #/compare?base=live&target=backfill_v3&scope=iphone:42&from=...&to=...
+//   #/health?run=live&from=...&to=...&silent=4&share=0.2&drift=0.3
 //   #/login?next=<hash to return to>
 //
 // Tokens (djangorestframework-simplejwt's access and refresh) live in sessionStorage; a 401 refreshes
@@ -203,6 +204,7 @@ const VIEWS = {
   shops: renderShops,
   cohort: renderCohort,
   compare: renderCompare,
+  health: renderHealth,
   login: renderLogin,
 };
 
@@ -248,6 +250,15 @@ function offsetMinutes(off) {
 function isoIn(ms, off) {
   const local = new Date(ms + offsetMinutes(off) * 60000).toISOString().slice(0, 16);
   return local + (off === "Z" ? "Z" : off);
+}
+
+// A time as the API reads it (docs/api.md, "Parameters"): without an offset it is in the zone `off`
+// (the pipeline's), a bare date is its midnight. NaN when unreadable.
+function parseIn(s, off) {
+  const t = String(s || "").trim().replace(" ", "T");
+  if (/^\d{4}-\d\d-\d\d$/.test(t)) return Date.parse(t + "T00:00:00" + (off === "Z" ? "Z" : off));
+  if (/([+-]\d\d:?\d\d|Z)$/.test(t)) return Date.parse(t);
+  return Date.parse(t + (off === "Z" ? "Z" : off));
 }
 
 function fmtTime(ms) {
@@ -808,6 +819,185 @@ function differences(d) {
     }
   }
   return el("div", {}, parts);
+}
+
+// ------------------------------------------------------------------------------------- data health
+
+const MAX_HEALTH_ROWS = 200000;  // shop_health rows (one per shop and hour) the health view reads at most
+// The defaults of HEALTH_SILENT_BUCKETS, HEALTH_FILTERED_SHARE and HEALTH_RATIO_DRIFT (docs/configuration.md);
+// the page cannot read the server's environment, so other values are given in the link.
+const HEALTH_DEFAULTS = { silent: 4, share: 0.2, drift: 0.3 };
+
+// The findings of `ypa schedule` (src/pipeline/health_findings.cpp, docs/shop-health.md "Findings") at the
+// bucket `last` (ms), from the shop_health rows of the week before it; `interval` in ms, times written in
+// the zone offset `off`.
+function healthFindings(rows, last, interval, limits, off) {
+  const full = Math.round(3600000 / interval);
+  const weekStart = last - 7 * DAY_MS;
+  const shops = new Map();
+  for (const r of rows) {
+    const b = Date.parse(r.bucket);
+    if (b < weekStart || b > last) continue;
+    let s = shops.get(r.shop);
+    if (!s) shops.set(r.shop, (s = { shop: r.shop, lastRecord: null, hours: [] }));
+    if (r.last_recorded_at !== null) {
+      const t = Date.parse(r.last_recorded_at);
+      if (t > 0 && (s.lastRecord === null || t > s.lastRecord)) s.lastRecord = t;
+    }
+    if (b >= last - 7200000 + 1000) s.hours.push({ b, row: r });
+  }
+  const out = [];
+  for (const s of [...shops.values()].sort((a, c) => a.shop - c.shop)) {
+    if (s.lastRecord === null) {
+      out.push({ shop: s.shop, kind: "silent", value: null,
+                 text: "shop " + s.shop + " silent: no record in the week before " + isoIn(last, off) });
+    } else {
+      const since = Math.floor((last - (s.lastRecord - (s.lastRecord % interval))) / interval);
+      if (since > limits.silent) {
+        out.push({ shop: s.shop, kind: "silent", value: since,
+                   text: "shop " + s.shop + " silent for " + since + " buckets (latest record " +
+                         isoIn(s.lastRecord, off) + ", limit " + limits.silent + ")" });
+      }
+    }
+    if (!s.hours.length) continue;
+    s.hours.sort((a, c) => a.b - c.b);
+    const latest = s.hours[s.hours.length - 1].row;
+    let hour = s.hours[s.hours.length - 1].b;
+    let filtered = latest.above_band + latest.below_band;
+    let cells = latest.cells;
+    let ratio = latest.price_ratio_median;
+    if (latest.buckets < full && s.hours.length > 1) {
+      const before = s.hours[s.hours.length - 2].row;
+      hour = s.hours[s.hours.length - 2].b;
+      filtered += before.above_band + before.below_band;
+      cells += before.cells;
+      if (before.cells > latest.cells || ratio === null) ratio = before.price_ratio_median;
+    }
+    if (cells > 0 && filtered / cells > limits.share) {
+      out.push({ shop: s.shop, kind: "filtered", value: filtered / cells,
+                 text: "shop " + s.shop + " filtered share " + (100 * filtered / cells).toFixed(1) + " % in the hour of " +
+                       isoIn(hour, off) + " (" + filtered + " of " + cells + " cells outside the band, limit " +
+                       (100 * limits.share).toFixed(1) + " %)" });
+    }
+    if (ratio !== null && Number.isFinite(ratio) && Math.abs(ratio - 1) > limits.drift) {
+      out.push({ shop: s.shop, kind: "ratio", value: ratio,
+                 text: "shop " + s.shop + " price ratio " + ratio.toFixed(3) + " to the cross-shop mean in the hour of " +
+                       isoIn(hour, off) + " (limit 1 +- " + limits.drift + ")" });
+    }
+  }
+  return out;
+}
+
+function healthLimit(params, key) {
+  const v = params.get(key);
+  if (v === null || v === "") return HEALTH_DEFAULTS[key];
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error("bad " + key + " \"" + v + "\": a number >= 0");
+  return n;
+}
+
+// A heat-map table: one row per shop, one cell per hour, shaded by value(row) / max; a 0 is red (a shop
+// that covered nothing) when `zeroBad`, a missing row pale. Hours are labelled in the zone offset `off`.
+function heatMap(id, shops, hours, cellOf, value, max, title, off, zeroBad) {
+  const local = (h) => isoIn(h, off);
+  const head = el("tr", {}, el("th", {}, "shop"),
+    hours.map((h, i) => el("th", { class: "hour", title: local(h) },
+                            i === 0 || local(h).slice(11, 13) === "00" ? local(h).slice(5, 10) : "")));
+  const body = shops.map((shop) => el("tr", { "data-shop": shop }, el("th", {}, String(shop)),
+    hours.map((h) => {
+      const r = cellOf(shop, h);
+      const v = r ? value(r) : null;
+      const a = v === null ? 0 : Math.min(1, v / (max || 1));
+      const zero = zeroBad && v === 0;
+      return el("td", { class: "cell" + (v === null ? " none" : zero ? " zero" : ""),
+                        title: title(shop, local(h), r, v),
+                        style: v === null || zero ? undefined : "background: rgba(31, 95, 191, " + a.toFixed(3) + ")" });
+    })));
+  return el("table", { id, class: "heat" }, el("thead", {}, head), el("tbody", {}, body));
+}
+
+async function renderHealth(params, stale) {
+  const ctx = await runContext(params);
+  if (!ctx || stale()) return;
+  let limits;
+  try {
+    limits = { silent: healthLimit(params, "silent"), share: healthLimit(params, "share"),
+               drift: healthLimit(params, "drift") };
+  } catch (e) {
+    show(el("h2", {}, "Data health"), message(e.message, true));
+    return;
+  }
+  const extra = [
+    el("label", {}, "silent buckets", el("input", { name: "silent", value: limits.silent, size: 4 })),
+    el("label", {}, "filtered share", el("input", { name: "share", value: limits.share, size: 4 })),
+    el("label", {}, "ratio drift", el("input", { name: "drift", value: limits.drift, size: 4 })),
+  ];
+  const header = [
+    el("h2", {}, "Data health of run " + ctx.run.run_id),
+    rangeControls("health", params, ctx, extra, false, []),
+    el("p", { class: "info" }, "Per shop and hour from shop_health: the (iPhone, bucket) cells the shop covered and " +
+       "the share of them outside the outlier band. Findings at the run's last bucket in range, with the rules " +
+       "of `ypa schedule`."),
+  ];
+  // Findings are taken at the last bucket up to `to`, from the week before it.
+  const off = offsetOf(ctx.run.last_bucket);
+  const from = parseIn(ctx.from, off);
+  const to = parseIn(ctx.to, off);
+  if (Number.isNaN(from) || Number.isNaN(to)) {
+    show(...header, message("Unreadable time: from \"" + ctx.from + "\", to \"" + ctx.to + "\".", true));
+    return;
+  }
+  const last = Math.min(Date.parse(ctx.run.last_bucket), to);
+  const got = await apiAll("/api/shop-health/", {
+    run_id: ctx.run.run_id, bucket__gte: isoIn(Math.min(from, last - 7 * DAY_MS), off), bucket__lte: ctx.to,
+    ordering: "bucket,shop",
+  }, MAX_HEALTH_ROWS);
+  if (stale()) return;
+  if (got.tooMany) {
+    show(...header, message(got.tooMany + " shop_health rows in this range (at most " + MAX_HEALTH_ROWS +
+                            " are read): narrow the range."));
+    return;
+  }
+  const all = got.results;
+  const rows = all.filter((r) => Date.parse(r.bucket) >= from - 3600000 + 1 && Date.parse(r.bucket) <= to);
+  if (!rows.length) {
+    show(...header, message("No shop_health rows in run " + ctx.run.run_id + " between " + ctx.from + " and " +
+                            ctx.to + ": choose another range (the run covers " + ctx.run.first_bucket + " to " +
+                            ctx.run.last_bucket + "), or re-run the pipeline if the run predates the table."));
+    return;
+  }
+  const fullBuckets = all.reduce((m, r) => Math.max(m, r.buckets), 1);
+  const interval = 3600000 / fullBuckets;
+  const findings = healthFindings(all, last - (last % interval), interval, limits, off);
+  const hours = [...new Set(rows.map((r) => Date.parse(r.bucket)))].sort((a, b) => a - b);
+  const shops = [...new Set(rows.map((r) => r.shop))].sort((a, b) => a - b);
+  const byKey = new Map(rows.map((r) => [r.shop + "@" + Date.parse(r.bucket), r]));
+  const cellOf = (shop, h) => byKey.get(shop + "@" + h);
+  const coverage = {};
+  const filtered = {};
+  const ratio = {};
+  for (const s of shops) {
+    coverage[s] = hours.map((h) => (cellOf(s, h) ? cellOf(s, h).cells : null));
+    filtered[s] = hours.map((h) => (cellOf(s, h) ? cellOf(s, h).filtered_share : null));
+    ratio[s] = hours.map((h) => (cellOf(s, h) ? cellOf(s, h).price_ratio_median : null));
+  }
+  const maxCells = rows.reduce((m, r) => Math.max(m, r.cells), 1);
+  const list = findings.length
+    ? el("ul", { id: "findings" }, findings.map((f) => el("li", { class: "finding", "data-shop": f.shop, "data-kind": f.kind }, f.text)))
+    : el("p", { id: "findings", class: "message", role: "status" }, "No findings at " + isoIn(last, off) + ".");
+  show(...header,
+       el("h3", {}, "Findings at " + isoIn(last, off)), list,
+       el("h3", {}, "Coverage: cells per hour (darkest = " + maxCells + ")"),
+       el("div", { class: "heat-box" }, heatMap("coverage", shops, hours, cellOf, (r) => r.cells, maxCells,
+         (s, h, r) => "shop " + s + ", " + h + ": " + (r ? r.cells + " cells, " + r.records_read +
+                      " records, " + r.iphones + " iPhones" : "no row"), off, true)),
+       el("h3", {}, "Filtered share per hour (darkest = 100 %)"),
+       el("div", { class: "heat-box" }, heatMap("filtered", shops, hours, cellOf, (r) => r.filtered_share, 1,
+         (s, h, r, v) => "shop " + s + ", " + h + ": " + (v === null ? "no cells" :
+                         (100 * v).toFixed(1) + " % outside the band, price ratio " + r.price_ratio_median), off, false)));
+  window.ypaCharts.health = { graphs: [], rows: rows.length, hours, shops, coverage, filtered, ratio, findings,
+                              limits, lastBucket: last, interval };
+  setState("ready");
 }
 
 async function renderLogin(params) {
