@@ -622,6 +622,10 @@ class Soak:
             self.checkpoints.append(rec)
             return
         last_epoch = min(int(dt.datetime.fromisoformat(cycles[-1]).timestamp()), int(paused_at) // BUCKET * BUCKET)
+        # shop_health has a row per hour: end at the last bucket of the last whole hour, so that neither
+        # side's last hour holds buckets the other's range cut off (a backfill to 05:30 has 3 buckets of
+        # the 05:00 hour where live, already at 05:45, has 4).
+        last_epoch = (last_epoch + BUCKET) // 3600 * 3600 - BUCKET
         to = iso_minute(last_epoch)
         run = f"chk_{len(self.checkpoints) + 1}"
         try:
