@@ -152,10 +152,14 @@ std::string compare_months_sql(const std::string& database, std::string_view tab
     // 18.16 and 26.x pick differently; tests/compat).
     const std::string where_key =
         fmt::format("(x_{}, -toInt64(toUInt32(bucket)){})", i, shape.has_shop ? ", -toInt64(shop_id)" : "");
-    outer.push_back(fmt::format("toUInt32(argMax(bucket, {}))", where_key));
-    if (shape.has_shop) outer.push_back(fmt::format("argMax(shop_id, {})", where_key));
-    outer.push_back(fmt::format("argMax({}, {})", va, where_key));
-    outer.push_back(fmt::format("argMax({}, {})", vb, where_key));
+    // Only rows with a positive difference can hold the place: compare_runs names a place only for a
+    // maximum above 0 (x is -1 or 0 elsewhere), so -If skips the slow comparison of tuple keys for every
+    // equal row and the place it names does not change.
+    const std::string positive = fmt::format("x_{} > 0", i);
+    outer.push_back(fmt::format("toUInt32(argMaxIf(bucket, {}, {}))", where_key, positive));
+    if (shape.has_shop) outer.push_back(fmt::format("argMaxIf(shop_id, {}, {})", where_key, positive));
+    outer.push_back(fmt::format("argMaxIf({}, {}, {})", va, where_key, positive));
+    outer.push_back(fmt::format("argMaxIf({}, {}, {})", vb, where_key, positive));
   }
   inner.push_back(fmt::format("({}) AS row_differs",
                               differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));

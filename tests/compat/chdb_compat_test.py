@@ -436,11 +436,11 @@ def ignored_cells(kind, sql):
     if kind == "partitions":
         return lambda row: {3}  # sum(bytes_on_disk): each engine's own storage format
     if kind == "compare":
-        # argMax(..., x_k) names where column k differs most; at max(x_k) <= 0 every row ties and the
-        # engine may pick any (compare.cpp reads them only when the maximum is above 0).
+        # argMaxIf(..., x_k, x_k > 0) names where column k differs most; at max(x_k) <= 0 no row counts and
+        # each engine answers its own empty value (compare.cpp reads them only when the maximum is above 0).
         exprs = select_list(sql)
         max_at = {m.group(1): i for i, e in enumerate(exprs) for m in [re.fullmatch(r"max\((x_\d+)\)", e)] if m}
-        arg_of = {i: m.group(1) for i, e in enumerate(exprs) for m in [re.search(r"argMax\(.*, \((x_\d+), ", e)] if m}
+        arg_of = {i: m.group(1) for i, e in enumerate(exprs) for m in [re.search(r"argMax(?:If)?\(.*, \((x_\d+), ", e)] if m}
         return lambda row: {i for i, x in arg_of.items() if as_number(row[max_at[x]]) <= 0}
     return lambda row: set()
 

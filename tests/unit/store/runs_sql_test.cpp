@@ -91,9 +91,11 @@ TEST(CompareSql, GroupsBothRunsByKeyWithoutAJoin) {
   auto pa = compare_slice_sql("db", "price_aligned", {"price_new"}, o, 202501, 1, 0);
   EXPECT_NE(pa.find("GROUP BY iphone_id, shop_id, bucket)"), std::string::npos) << pa;
   EXPECT_NE(pa.find("iphone_id IN (42)"), std::string::npos) << pa;
-  EXPECT_NE(pa.find("argMax(shop_id, (x_0, -toInt64(toUInt32(bucket)), -toInt64(shop_id)))"),
+  EXPECT_NE(pa.find("argMaxIf(shop_id, (x_0, -toInt64(toUInt32(bucket)), -toInt64(shop_id)), x_0 > 0)"),
             std::string::npos)
       << pa;
+  EXPECT_NE(fw.find("toUInt32(argMaxIf(bucket, (x_1, -toInt64(toUInt32(bucket))), x_1 > 0))"), std::string::npos)
+      << fw;
   EXPECT_EQ(pa.find(" % "), std::string::npos) << pa;
 }
 
