@@ -410,6 +410,7 @@ class Soak:
         self.promotes = []  # (t_done, inserted_at of the promoted rows on the probe day)
         self.checkpoints = []  # dicts
         self.samples = []  # (t, process, rss, fds, ch, pg)
+        self.cache_samples = []  # (t, answers in ypa serve's response cache), from /metrics
         self.verdict_lines = []
         self.fault_lock = threading.Lock()
         self.stop = threading.Event()
@@ -506,6 +507,9 @@ class Soak:
                 s = proc_sample(pid, ports)
                 if s:
                     self.samples.append((t, name, s[0], s[1], s[2][ports[0]], s[2][ports[1]]))
+            m = re.search(r"^ypa_response_cache_entries (\d+)$", self.fetch_metrics(), re.M)
+            if m:
+                self.cache_samples.append((t, int(m.group(1))))
 
     # ---- faults
     def fault(self, kind):
@@ -922,6 +926,8 @@ class Soak:
             json.dump(self.summary(), f, indent=1, default=str)
         with open(os.path.join(self.out, "samples.json"), "w") as f:
             json.dump([[round(t - self.t_start, 1), p, round(r, 1), fd, c, g] for t, p, r, fd, c, g in self.samples], f)
+        with open(os.path.join(self.out, "cache_samples.json"), "w") as f:
+            json.dump([[round(t - self.t_start, 1), n] for t, n in self.cache_samples], f)
         with open(os.path.join(self.out, "metrics.txt"), "w") as f:
             f.write(self.metrics)
         log(f"logs, samples and summary in {self.out}")
@@ -930,7 +936,7 @@ class Soak:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(4, 1, figsize=(9, 9), sharex=True)
+        fig, axes = plt.subplots(5, 1, figsize=(9, 11), sharex=True)
         for proc, style in (("serve", "-"), ("schedule", "--")):
             s = [x for x in self.samples if x[1] == proc]
             t, rows = [], []
@@ -943,6 +949,9 @@ class Soak:
             for ax, idx, label in zip(axes, (2, 3, 4, 5), ("RSS (MiB)", "open fds", "ClickHouse conns", "PostgreSQL conns")):
                 ax.plot(t, [x[idx] for x in rows], style, label=f"ypa {proc}")
                 ax.set_ylabel(label)
+        axes[4].plot([(t - self.t_start) / 60 for t, _ in self.cache_samples], [n for _, n in self.cache_samples],
+                     label="ypa serve")
+        axes[4].set_ylabel("cached answers")
         for f in self.faults:
             for ax in axes:
                 ax.axvline((f["t0"] - self.t_start) / 60, color="grey", alpha=0.25, lw=0.8)

@@ -750,7 +750,7 @@ void Api::refresh_shop_gauges() {
 
 Response Api::metrics(const Call& c) {
   constexpr auto kGaugeRefresh = std::chrono::seconds(10);
-  std::string text = metrics_.render(pool_.stats());
+  std::string text = metrics_.render(pool_.stats(), cache_.size());
   std::vector<store::ShopGauge> gauges;
   {
     std::lock_guard lock(gauges_mutex_);

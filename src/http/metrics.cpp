@@ -25,7 +25,7 @@ void Metrics::cache(bool hit) {
   ++(hit ? cache_hits_ : cache_misses_);
 }
 
-std::string Metrics::render(const PoolStats& pool) const {
+std::string Metrics::render(const PoolStats& pool, std::size_t cache_entries) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP ypa_http_requests_total HTTP requests by endpoint and status.\n";
@@ -56,6 +56,9 @@ std::string Metrics::render(const PoolStats& pool) const {
   out += "# TYPE ypa_response_cache_total counter\n";
   out += fmt::format("ypa_response_cache_total{{result=\"hit\"}} {}\n", cache_hits_);
   out += fmt::format("ypa_response_cache_total{{result=\"miss\"}} {}\n", cache_misses_);
+  out += "# HELP ypa_response_cache_entries Answers the response cache holds.\n";
+  out += "# TYPE ypa_response_cache_entries gauge\n";
+  out += fmt::format("ypa_response_cache_entries {}\n", cache_entries);
   out += "# HELP ypa_clickhouse_pool_connections ClickHouse connections held by the pool.\n";
   out += "# TYPE ypa_clickhouse_pool_connections gauge\n";
   out += fmt::format("ypa_clickhouse_pool_connections{{state=\"open\"}} {}\n", pool.open);

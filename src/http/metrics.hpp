@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -25,7 +26,8 @@ class Metrics {
   // itself: syntax, unknown table or column; answered 500).
   void clickhouse_error(const std::string& kind);
   void cache(bool hit);
-  std::string render(const PoolStats& pool) const;
+  // `cache_entries`: answers the response cache holds now.
+  std::string render(const PoolStats& pool, std::size_t cache_entries) const;
 
  private:
   struct Histogram {

@@ -1,6 +1,8 @@
 // The API's response cache: answers kept for a lifetime, then served stale for a while longer while one
-// request has them refreshed, and bounded in entries. A template so that its policy can be tested
-// with plain strings; the API keeps Responses in it.
+// request has them refreshed, and bounded in entries. Answers past their stale limit are dropped by a
+// sweep at most once per lifetime + stale limit, so a server whose clients keep asking for new keys
+// (a moving time range) holds only recent answers, not `capacity` dead ones. A template so that its
+// policy can be tested with plain strings; the API keeps Responses in it.
 #pragma once
 
 #include <chrono>
@@ -57,6 +59,7 @@ class ResponseCache {
   // the whole cache instead would send every client of every chart to ClickHouse at once.
   void put(std::string_view key, Value value, Clock::time_point now = Clock::now()) {
     std::lock_guard lock(mutex_);
+    sweep_dead(now);
     const auto expires = now + lifetime_;
     if (auto it = index_.find(key); it != index_.end()) {
       Entry& entry = *it->second;  // its key stays: the index points into it
@@ -87,6 +90,21 @@ class ResponseCache {
   }
 
  private:
+  // Drops every answer past its stale limit, at most once per lifetime + stale limit: a whole pass
+  // over at most `capacity` entries, cheap at that rate.
+  void sweep_dead(Clock::time_point now) {
+    if (now < next_sweep_) return;
+    next_sweep_ = now + lifetime_ + max_stale_;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (now <= it->stale_until) {
+        ++it;
+        continue;
+      }
+      index_.erase(it->key);
+      it = entries_.erase(it);
+    }
+  }
+
   struct Entry {
     std::string key;
     Clock::time_point expires;      // fresh until then
@@ -100,6 +118,7 @@ class ResponseCache {
   const std::chrono::milliseconds lifetime_;
   const std::chrono::milliseconds max_stale_;
   mutable std::mutex mutex_;
+  Clock::time_point next_sweep_{};
   Entries entries_;  // most recently used first
   // Keyed by views of the entries' own keys (list nodes do not move).
   std::unordered_map<std::string_view, typename Entries::iterator> index_;

@@ -104,5 +104,25 @@ TEST(ResponseCacheTest, ARefreshCountsAsAUse) {
   EXPECT_EQ(cache.find("c", t0 + milliseconds(3)).value, some("3"));
 }
 
+TEST(ResponseCacheTest, AnswersPastTheirStaleLimitAreDroppedWithoutBeingAskedFor) {
+  // Clients asking for a moving time range never ask for an old key again: without a sweep the
+  // cache would keep up to `capacity` dead answers for good.
+  Cache cache(1000, milliseconds(1000), milliseconds(10000));
+  for (int i = 0; i < 100; ++i) cache.put("range " + std::to_string(i), "answer", t0 + milliseconds(i));
+  EXPECT_EQ(cache.size(), 100u);
+  // Every answer is still within its stale limit: none may go.
+  cache.put("a", "answer", t0 + milliseconds(11000));
+  EXPECT_EQ(cache.size(), 101u);
+  EXPECT_EQ(cache.find("range 0", t0 + milliseconds(11000)).value, some("answer"));
+  // Sweeps are spaced by lifetime + stale limit, so this put sweeps nothing yet.
+  cache.put("b", "answer", t0 + milliseconds(15000));
+  EXPECT_EQ(cache.size(), 102u);
+  // The next sweep drops the 100 dead ranges, never asked for again, and keeps what is alive.
+  cache.put("c", "answer", t0 + milliseconds(22000));
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.find("a", t0 + milliseconds(22000)).value, some("answer"));
+  EXPECT_EQ(cache.find("b", t0 + milliseconds(22000)).value, some("answer"));
+}
+
 }  // namespace
 }  // namespace ypa::http
