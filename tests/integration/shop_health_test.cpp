@@ -23,7 +23,7 @@
 
 #include "clickhouse/client.hpp"
 #include "core/time.hpp"
-#include "pipeline/health_findings.hpp"
+#include "store/health_findings.hpp"
 #include "support/databases.hpp"
 #include "support/run_command.hpp"
 #include "support/stack_env.hpp"
@@ -415,11 +415,11 @@ TEST_F(ShopHealthTest, ApiListsTheRowsWithFiltersPaginationAndValidation) {
 // the cycle more than 4 buckets after its last bucket), shop 5's x2 prices 10:00-14:00 (filtered share
 // and ratio drift), nothing else; each appears once and clears once.
 TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) {
-  using pipeline::FindingKind;
+  using store::FindingKind;
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
-  pipeline::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
-  pipeline::FindingTracker tracker;
+  store::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
+  store::FindingTracker tracker;
   ClickHouseSettings settings = clickhouse_settings();
   settings.database = db_->name();
   clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
@@ -433,9 +433,9 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
     auto r = db_->ypa({"run_pipeline", "--run-id", "sched", "--mode", "incremental", "--to", to, "--since", "2h"});
     ASSERT_EQ(r.exit_code, 0) << to << r.err;
     EpochSeconds last = tokyo.from_local({2025, 1, 31, minutes / 60, minutes % 60, 0});
-    auto states = pipeline::load_shop_states(client, db_->name(), "sched", last, grid);
+    auto states = store::load_shop_states(client, db_->name(), "sched", last, grid);
     EXPECT_EQ(states.size(), 5u) << to;
-    auto change = tracker.update(pipeline::evaluate_findings(states, limits, last, grid));
+    auto change = tracker.update(store::evaluate_findings(states, limits, last, grid));
     for (const auto& f : change.appeared) log.push_back(std::string(to + 11) + " + shop " + std::to_string(f.shop_id) + " " + name(f.kind));
     for (const auto& f : change.cleared) log.push_back(std::string(to + 11) + " - shop " + std::to_string(f.shop_id) + " " + name(f.kind));
   }
@@ -458,10 +458,10 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
 TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
-  pipeline::HealthThresholds limits;
+  store::HealthThresholds limits;
   const EpochSeconds last = tokyo.from_local({2025, 1, 31, 12, 0, 0});
   auto shop = [&](std::uint32_t id, EpochSeconds last_record, std::uint64_t filtered, std::uint64_t cells, double ratio) {
-    pipeline::ShopState s;
+    store::ShopState s;
     s.shop_id = id;
     s.last_record = last_record;
     s.filtered = filtered;
@@ -471,25 +471,110 @@ TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
     return s;
   };
   // At or within the limits nothing is found: 4 buckets since (the record's bucket 11:00), 20 %.
-  auto none = pipeline::evaluate_findings({shop(1, last - 3600 + 59, 2, 10, 1.25), shop(2, last, 0, 0, NAN)}, limits,
+  auto none = store::evaluate_findings({shop(1, last - 3600 + 59, 2, 10, 1.25), shop(2, last, 0, 0, NAN)}, limits,
                                           last, grid);
   EXPECT_TRUE(none.empty()) << none.front().text;
-  auto all = pipeline::evaluate_findings({shop(1, last - 3600 - 1, 3, 10, 0.69)}, limits, last, grid);
+  auto all = store::evaluate_findings({shop(1, last - 3600 - 1, 3, 10, 0.69)}, limits, last, grid);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].text, "shop 1 silent for 5 buckets (latest record 2025-01-31T10:59:59+09:00, limit 4)");
-  EXPECT_EQ(all[1].kind, pipeline::FindingKind::kFiltered);
-  EXPECT_EQ(all[2].kind, pipeline::FindingKind::kRatioDrift);
-  pipeline::ShopState never;
+  EXPECT_EQ(all[1].kind, store::FindingKind::kFiltered);
+  EXPECT_EQ(all[2].kind, store::FindingKind::kRatioDrift);
+  store::ShopState never;
   never.shop_id = 7;
-  ASSERT_EQ(pipeline::evaluate_findings({never}, limits, last, grid).size(), 1u);
+  ASSERT_EQ(store::evaluate_findings({never}, limits, last, grid).size(), 1u);
 
-  pipeline::FindingTracker tracker;
+  store::FindingTracker tracker;
   EXPECT_EQ(tracker.update(all).appeared.size(), 3u);
   auto again = tracker.update(all);
   EXPECT_TRUE(again.appeared.empty() && again.cleared.empty());
   auto gone = tracker.update({all[0]});
   EXPECT_TRUE(gone.appeared.empty());
   ASSERT_EQ(gone.cleared.size(), 2u);
+}
+
+// The coverage rule (docs/shop-health.md, "Findings"): the better of the last two buckets' cells against
+// the median cells per bucket of the 24 hours before, strictly below 1 - HEALTH_COVERAGE_DROP.
+TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWithTheBaseline) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  store::HealthThresholds limits;  // coverage_drop 0.3: below 70 % of the baseline
+  EXPECT_DOUBLE_EQ(limits.coverage_drop, 0.3);
+  const EpochSeconds last = tokyo.from_local({2025, 4, 2, 12, 30, 0});
+  auto shop = [&](std::uint32_t id, std::uint64_t recent, double baseline) {
+    store::ShopState s;
+    s.shop_id = id;
+    s.last_record = last - 60;
+    s.hour = s.ratio_hour = last - 1800;
+    s.recent_cells = recent;
+    s.baseline = baseline;
+    return s;
+  };
+  // 5 of 8 is 62.5 %; 6 of 8 is 75 %; 7 of 10 is exactly 70 % (not below); no baseline, or a baseline of
+  // 0, is never a drop; a shop with no cell at all in both buckets is.
+  auto found = store::evaluate_findings({shop(1, 5, 8), shop(2, 6, 8), shop(3, 7, 10), shop(4, 0, NAN), shop(5, 0, 0),
+                                         shop(6, 0, 7.25)},
+                                        limits, last, grid);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].shop_id, 1u);
+  EXPECT_EQ(found[0].kind, store::FindingKind::kCoverage);
+  EXPECT_DOUBLE_EQ(found[0].value, 0.625);
+  EXPECT_EQ(found[0].text,
+            "shop 1 coverage dropped to 62 %: at most 5 cells in the buckets 2025-04-02T12:30:00+09:00 and the one "
+            "before, 8.00 per bucket in the 24 hours before (limit 70 %)");
+  EXPECT_EQ(found[1].shop_id, 6u);
+  EXPECT_EQ(found[1].value, 0.0);
+  EXPECT_EQ(store::finding_kind_name(found[1].kind), "coverage");
+  // The threshold is the setting: with 0.5 only the empty shop is below half its baseline.
+  limits.coverage_drop = 0.5;
+  auto half = store::evaluate_findings({shop(1, 5, 8), shop(6, 0, 7.25)}, limits, last, grid);
+  ASSERT_EQ(half.size(), 1u);
+  EXPECT_EQ(half[0].shop_id, 6u);
+}
+
+// One shop at ten times its prices raises the cross-shop mean of every iPhone it reports, and with it
+// lowers every other shop's ratio: with 10 shops the others fall to 1 / (1 + 9 / 10) = 0.526, which is
+// further than 0.3 from 1. Measured against the median shop as well, only the x10 shop drifts; a shop
+// that shares no iPhone with it keeps a ratio of 1 and is not a finding either.
+TEST(ShopHealthFindingsTest, RatioDriftIsMeasuredAgainstTheMedianShopToo) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  store::HealthThresholds limits;
+  const EpochSeconds last = tokyo.from_local({2025, 4, 2, 12, 45, 0});
+  const EpochSeconds hour = tokyo.from_local({2025, 4, 2, 12, 0, 0});
+  auto shop = [&](std::uint32_t id, double ratio, EpochSeconds ratio_hour) {
+    store::ShopState s;
+    s.shop_id = id;
+    s.last_record = last - 60;
+    s.hour = hour;
+    s.ratio_hour = ratio_hour;
+    s.cells = 40;
+    s.ratio = ratio;
+    return s;
+  };
+  const double others = 1 / (1 + 9.0 / 10);
+  std::vector<store::ShopState> shops;
+  for (std::uint32_t id = 1; id <= 8; ++id) shops.push_back(shop(id, others * (1 + 0.01 * id), hour));
+  shops.push_back(shop(9, 10 * others, hour));  // the x10 shop
+  shops.push_back(shop(10, 1.0, hour));          // shares no iPhone with it
+  auto found = store::evaluate_findings(shops, limits, last, grid);
+  ASSERT_EQ(found.size(), 1u) << found[1].text;
+  EXPECT_EQ(found[0].shop_id, 9u);
+  EXPECT_EQ(found[0].kind, store::FindingKind::kRatioDrift);
+  // Its ratio over the median shop's (the mean of the 5th and 6th of the 10 ratios: 1.05 and 1.06 times
+  // `others`) is 10 / 1.055.
+  EXPECT_NEAR(found[0].value, 10 / 1.055, 1e-12);
+  EXPECT_EQ(store::median_of({3, 1, 2}), 2);
+  EXPECT_EQ(store::median_of({4, 1, 3, 2}), 2.5);
+  EXPECT_TRUE(std::isnan(store::median_of({})));
+
+  // The median is per hour: a shop whose ratio comes from another hour (fewer than 3 shops there) is
+  // measured against the median of all ratios. A shop at twice the price among shops near 1 drifts.
+  std::vector<store::ShopState> mixed{shop(1, 0.98, hour), shop(2, 1.01, hour), shop(3, 1.0, hour),
+                                      shop(4, 2.0, hour - 3600), shop(5, 1.02, hour - 3600)};
+  auto drift = store::evaluate_findings(mixed, limits, last, grid);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].shop_id, 4u);
+  EXPECT_NEAR(drift[0].value, 2.0 / 1.01, 1e-12);
 }
 
 TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {
