@@ -103,7 +103,10 @@ std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, cons
     }
     if (std::isfinite(s.baseline) && s.baseline > 0) {
       const double coverage = static_cast<double>(s.recent_cells) / s.baseline;
-      if (coverage < 1 - limits.coverage_drop) {
+      // And at least kMinCoverageShortfall cells short: with one or two cells per bucket, one iPhone
+      // missing from a scrape or two is half the coverage.
+      if (coverage < 1 - limits.coverage_drop &&
+          s.baseline - static_cast<double>(s.recent_cells) >= HealthThresholds::kMinCoverageShortfall) {
         out.push_back({s.shop_id, FindingKind::kCoverage,
                        fmt::format("shop {} coverage dropped to {:.0f} %: at most {} cells in the buckets {} and the "
                                    "one before, {:.2f} per bucket in the 24 hours before (limit {:.0f} %)",

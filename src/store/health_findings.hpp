@@ -31,6 +31,8 @@ struct HealthThresholds {
   // The accepted ranges (the settings and the endpoint's overrides).
   static constexpr int kMaxSilentBuckets = 100000;
   static constexpr double kMaxRatioDrift = 1e6;
+  // A coverage drop is also at least this many cells per bucket below the baseline (not a setting).
+  static constexpr double kMinCoverageShortfall = 2;
   // From the environment; InputError naming the variable for a malformed value.
   static HealthThresholds from_env();
 };

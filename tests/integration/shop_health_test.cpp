@@ -19,6 +19,8 @@
 #include <thread>
 
 #include <algorithm>
+#include <map>
+#include <vector>
 #include <cstdio>
 
 #include "clickhouse/client.hpp"
@@ -419,14 +421,15 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
   store::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
+  // Coverage drops are checked against price_aligned's counts in CoverageFindingsFollowPriceAligned...
+  // below: this replay is about the other three rules (a drop of 100 % is never below 0 %).
+  limits.coverage_drop = 1;
   store::FindingTracker tracker;
   ClickHouseSettings settings = clickhouse_settings();
   settings.database = db_->name();
   clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
   std::vector<std::string> log;
-  auto name = [](FindingKind k) {
-    return k == FindingKind::kSilent ? "silent" : k == FindingKind::kFiltered ? "filtered" : "ratio";
-  };
+  auto name = [](FindingKind k) { return std::string(store::finding_kind_name(k)); };
   for (int minutes = 8 * 60; minutes <= 23 * 60; minutes += 15) {
     char to[32];
     std::snprintf(to, sizeof to, "2025-01-31T%02d:%02d", minutes / 60, minutes % 60);
@@ -453,6 +456,70 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
             "14:45 - shop 5 ratio\n"
             "19:00 + shop 3 silent\n"
             "21:45 - shop 3 silent\n");
+}
+
+// The coverage rule replayed cycle by cycle on the edge set, against an expectation computed here from
+// price_aligned's rows per (shop, bucket) read with clickhouse-client (not from shop_health): at the
+// cycle's bucket T, the larger of the shop's cells in T - 15 min and T against the median over the 24
+// whole hours before T's hour of (the hour's cells / 4); a finding when below 70 % and at least 2 cells
+// short. Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to 18:15): its first
+// cycle with two empty buckets is 18:30.
+TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  ASSERT_EQ(run("cov", "2025-01-30", "2025-01-31T23:00").exit_code, 0);
+  std::map<std::pair<std::uint32_t, EpochSeconds>, double> cells;
+  {
+    std::istringstream in(query(*db_, "SELECT shop_id, toUInt32(bucket), count() FROM " + db_->name() +
+                                          ".price_aligned FINAL WHERE run_id = 'cov' GROUP BY shop_id, bucket"));
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream f(line);
+      std::uint32_t shop = 0;
+      EpochSeconds bucket = 0;
+      double n = 0;
+      f >> shop >> bucket >> n;
+      cells[{shop, bucket}] = n;
+    }
+  }
+  ASSERT_GT(cells.size(), 500u);
+  auto at = [&](std::uint32_t shop, EpochSeconds bucket) {
+    auto it = cells.find({shop, bucket});
+    return it == cells.end() ? 0.0 : it->second;
+  };
+  ClickHouseSettings settings = clickhouse_settings();
+  settings.database = db_->name();
+  clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
+  store::HealthThresholds limits;
+  int expected_total = 0;
+  std::string shop3;
+  for (int minutes = 8 * 60; minutes <= 23 * 60; minutes += 15) {
+    EpochSeconds t = tokyo.from_local({2025, 1, 31, minutes / 60, minutes % 60, 0});
+    EpochSeconds hour = t - t % 3600;  // Tokyo is a whole number of hours from UTC
+    std::string want;
+    for (std::uint32_t shop = 1; shop <= 5; ++shop) {
+      std::vector<double> per_hour;
+      for (int k = 1; k <= 24; ++k) {
+        EpochSeconds h = hour - 3600 * k;
+        per_hour.push_back((at(shop, h) + at(shop, h + 900) + at(shop, h + 1800) + at(shop, h + 2700)) / 4);
+      }
+      std::sort(per_hour.begin(), per_hour.end());
+      double baseline = (per_hour[11] + per_hour[12]) / 2;
+      double recent = std::max(at(shop, t - 900), at(shop, t));
+      if (baseline > 0 && recent / baseline < 0.7 && baseline - recent >= 2) {
+        want += std::to_string(shop) + " ";
+        ++expected_total;
+      }
+    }
+    std::string got;
+    for (const auto& f : store::evaluate_findings(store::load_shop_states(client, db_->name(), "cov", t, grid), limits, t,
+                                                  grid)) {
+      if (f.kind == store::FindingKind::kCoverage) got += std::to_string(f.shop_id) + " ";
+    }
+    EXPECT_EQ(got, want) << format_iso(t, tokyo);
+    if (got.find("3 ") != std::string::npos && shop3.empty()) shop3 = format_iso(t, tokyo);
+  }
+  EXPECT_GT(expected_total, 0);
+  EXPECT_EQ(shop3, "2025-01-31T18:30:00+09:00");
 }
 
 TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
