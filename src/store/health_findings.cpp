@@ -170,8 +170,10 @@ std::vector<ShopState> load_shop_states(clickhouse::Client& client, const std::s
       s.hour = before.hour;
       s.filtered += before.filtered;
       s.cells += before.cells;
-      // A median cannot be merged: the one over more cells stands for the two hours.
-      if (before.cells > latest.cells || std::isnan(latest.ratio)) {
+      // A median cannot be merged: the latest hour's stands once it holds two buckets (prices that
+      // went wrong in the latest bucket are half of its cells, so they move the median), the hour
+      // before's while it holds one (a median over a single scrape comes and goes) or has no cells.
+      if (latest.buckets < 2 || std::isnan(latest.ratio)) {
         s.ratio = before.ratio;
         s.ratio_hour = before.hour;
       }

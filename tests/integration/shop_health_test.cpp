@@ -445,15 +445,19 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
   std::string joined;
   for (const auto& l : log) joined += l + "\n";
   // Shop 3's last record before the silence is at 17:58:06 (bucket 17:45): more than 4 buckets at 19:00;
-  // the first record after it (21:30-21:45) belongs to bucket 21:45. Shop 5's x2 prices (10:00-14:00)
-  // put half of its cells outside the band and its median ratio near 1.5 once they dominate the last
-  // hour's cells; the merged hours 13:00-14:45 are the first without enough of them. Each finding
-  // appears once and clears once; shops 1, 2 and 4 have none.
+  // the first record after it (21:30-21:45) belongs to bucket 21:45. Shop 5's x2 prices (10:00-14:00,
+  // iPhone 1 of its two iPhones 1 and 5) put half of its cells outside the band; the filtered share
+  // counts the merged hours, so it clears with the merged hours 13:00-14:45, the first without enough of
+  // them. Its median ratio is the latest hour's once that holds two buckets: at 11:15 the hour's four
+  // cells are two x2 and two normal, and the median (the mean of the middle two) is about 1.4; at 10:45
+  // five of the eight cells of hour 10 were normal (bucket 10:00 holds records up to 10:00). At 14:15
+  // only bucket 14:00 of hour 14 has an x2 cell, one of four. Each finding appears once and clears once;
+  // shops 1, 2 and 4 have none.
   EXPECT_EQ(joined,
             "10:45 + shop 5 filtered\n"
-            "11:45 + shop 5 ratio\n"
+            "11:15 + shop 5 ratio\n"
+            "14:15 - shop 5 ratio\n"
             "14:45 - shop 5 filtered\n"
-            "14:45 - shop 5 ratio\n"
             "19:00 + shop 3 silent\n"
             "21:45 - shop 3 silent\n");
 }
