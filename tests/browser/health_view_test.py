@@ -352,12 +352,14 @@ def main():
         kinds = {(f["shop"], f["kind"]) for f in b.js("return window.ypaCharts.health.findings")}
         check((X10, "ratio") not in kinds and (SILENT, "silent") in kinds,
               "drift=100: no ratio finding, the silent one stays (%s)" % sorted(kinds))
-        check(open_health(b, base, "#/health?run=live&drift=x") == "message" and "drift" in b.text(),
+        check(open_health(b, base, "#/health?run=live&drift=x") == "message" and 'bad drift "x"' in b.text(),
               "a bad threshold is a message (%s)" % b.text()[:120])
         check(open_health(b, base, "#/health?run=live&from=2024-01-01&to=2024-01-02") == "message" and
               "No shop_health rows" in b.text(), "an empty range is a message (%s)" % b.text()[-160:])
         # (favicon.ico: Chromium asks for it on /ui/app.css, which open_health loads to set the token.)
-        severe = [e for e in b.errors() if "/favicon.ico" not in e["message"]]
+        # (ratio_drift=x: Chromium logs the endpoint's 400 for the bad threshold above, which the page shows.)
+        severe = [e for e in b.errors() if "/favicon.ico" not in e["message"] and
+                  not ("/api/shop-health/findings/?" in e["message"] and "ratio_drift=x" in e["message"])]
         check(not severe, "no JavaScript console errors (%s)" % severe)
 
         # --- The clean set: no finding.
