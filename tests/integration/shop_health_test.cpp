@@ -648,6 +648,28 @@ TEST(ShopHealthFindingsTest, RatioDriftIsMeasuredAgainstTheMedianShopToo) {
   EXPECT_NEAR(drift[0].value, 2.0 / 1.01, 1e-12);
 }
 
+// A malformed HEALTH_* setting stops `ypa schedule` and `ypa serve` before anything connects: one line
+// naming it, exit 2.
+TEST(ShopHealthFindingsTest, MalformedThresholdSettingsAreRefused) {
+  struct Case {
+    const char* setting;
+    const char* says;
+  };
+  for (const auto& c : {Case{"HEALTH_COVERAGE_DROP=1.5", "HEALTH_COVERAGE_DROP=1.5: must be between 0 and 1"},
+                        Case{"HEALTH_COVERAGE_DROP=half", "HEALTH_COVERAGE_DROP='half': not a number"},
+                        Case{"HEALTH_RATIO_DRIFT=-1", "HEALTH_RATIO_DRIFT=-1: must be between 0 and 1000000"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"schedule", "--run-id", "r", "--max-cycles", "1"},
+                                                 std::vector<std::string>{"serve", "--no-auth", "--listen", "127.0.0.1:1"}}) {
+      // (Under `timeout`: a binary that does not know the setting would go on retrying or serving.)
+      std::vector<std::string> argv{"/usr/bin/timeout", "20", ypa_binary()};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto r = run_command(argv, {c.setting, "CLICKHOUSE_PORT=1", "PGPORT=1"});
+      EXPECT_EQ(r.exit_code, 2) << args[0] << " " << c.setting << "\n" << r.err;
+      EXPECT_EQ(r.err, std::string("ypa: error: ") + c.says + "\n") << args[0];
+    }
+  }
+}
+
 TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {
   Databases db("health_init");
   clickhouse_client("DROP TABLE " + db.name() + ".shop_health");
