@@ -758,7 +758,7 @@ Response Api::shop_health_findings(const Call& c) {
       if (used != text.size() || !std::isfinite(x) || x < min || x > max || (whole && x != std::floor(x))) {
         throw std::invalid_argument(text);
       }
-      return x;
+      return x + 0.0;  // -0 as 0
     } catch (const std::exception&) {
       e.add(name, whole ? fmt::format("Enter a whole number between {} and {}.", min, max)
                         : fmt::format("Enter a number between {} and {}.", min, max));
