@@ -13,8 +13,8 @@
 #include "core/clock.hpp"
 #include "core/env.hpp"
 #include "core/errors.hpp"
-#include "store/health_findings.hpp"
 #include "pipeline/run.hpp"
+#include "store/health_findings.hpp"
 #include "store/pipeline_queries.hpp"
 
 namespace ypa::pipeline {

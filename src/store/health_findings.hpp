@@ -43,7 +43,9 @@ struct ShopState {
   std::optional<EpochSeconds> last_record;
   std::uint64_t filtered = 0;  // above_band + below_band of the latest hour
   std::uint64_t cells = 0;
-  double ratio = NAN;  // price_ratio_median of the latest hour, NaN when NULL
+  // price_ratio_median of the latest hour (of the hour before while the latest holds one bucket or has
+  // no cells), NaN when NULL
+  double ratio = NAN;
   EpochSeconds hour = 0;  // start of the (first) hour these counts cover
   EpochSeconds ratio_hour = 0;  // start of the hour whose row `ratio` is
   // The larger of the shop's cells (price_aligned rows) in the last two buckets, T - interval and T.
