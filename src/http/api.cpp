@@ -15,6 +15,8 @@
 #include "core/errors.hpp"
 #include "store/api_queries.hpp"
 #include "store/compare.hpp"
+#include "store/health_findings.hpp"
+#include "store/pipeline_queries.hpp"
 #include "store/run_id.hpp"
 #include "store/runs.hpp"
 
@@ -169,6 +171,7 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       {"/api/token/", {&Api::token_obtain, false, false, true}},
       {"/api/token/refresh/", {&Api::token_refresh, false, false, true}},
       {"/api/shop-health/", {&Api::shop_health, true, true}},
+      {"/api/shop-health/findings/", {&Api::shop_health_findings, true, true}},
       {"/api/schema/", {&Api::schema_doc, false, false}},
       {"/healthz", {&Api::healthz, false, false}},
       {"/readyz", {&Api::readyz, false, false}},
@@ -722,6 +725,91 @@ Response Api::shop_health(const Call& c) {
   return json_response(200, paginated(c.base_url, c.params, page, count, std::move(results)));
 }
 
+namespace {
+
+std::string trimmed(std::string_view v) {
+  auto first = v.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return std::string(v.substr(first, v.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+// The newest bucket of a run (its features_wide), nullopt for a run without rows.
+std::optional<EpochSeconds> run_last_bucket(clickhouse::Client& ch, const std::string& database,
+                                            const std::string& run_id) {
+  auto value = ch.select_value(store::select_last_bucket_sql(database, run_id));
+  if (!value || *value == "0" || value->empty()) return std::nullopt;
+  return static_cast<EpochSeconds>(std::stoll(*value));
+}
+
+}  // namespace
+
+Response Api::shop_health_findings(const Call& c) {
+  FormErrors e;
+  const std::string run_id = run_id_param(c.params, e);
+  store::HealthThresholds limits = config_.health;
+  // A threshold given in the query replaces the server's setting for this answer.
+  auto number = [&](const char* name, double min, double max, bool whole) -> std::optional<double> {
+    auto v = c.params.get(name);
+    if (!v || trimmed(*v).empty()) return std::nullopt;
+    std::string text = trimmed(*v);
+    try {
+      std::size_t used = 0;
+      double x = std::stod(text, &used);
+      if (used != text.size() || !std::isfinite(x) || x < min || x > max || (whole && x != std::floor(x))) {
+        throw std::invalid_argument(text);
+      }
+      return x + 0.0;  // -0 as 0
+    } catch (const std::exception&) {
+      e.add(name, whole ? fmt::format("Enter a whole number between {} and {}.", min, max)
+                        : fmt::format("Enter a number between {} and {}.", min, max));
+      return std::nullopt;
+    }
+  };
+  if (auto x = number("silent_buckets", 1, store::HealthThresholds::kMaxSilentBuckets, true)) {
+    limits.silent_buckets = static_cast<int>(*x);
+  }
+  if (auto x = number("filtered_share", 0, 1, false)) limits.filtered_share = *x;
+  if (auto x = number("ratio_drift", 0, store::HealthThresholds::kMaxRatioDrift, false)) limits.ratio_drift = *x;
+  if (auto x = number("coverage_drop", 0, 1, false)) limits.coverage_drop = *x;
+  std::optional<EpochSeconds> at;
+  if (auto v = c.params.get("at"); v && !trimmed(*v).empty()) {
+    if (auto t = parse_datetime(*v, zone_)) {
+      at = t->seconds;
+    } else {
+      e.add("at", std::string(kInvalidDateTime));
+    }
+  }
+  if (!e.empty()) return validation_failed(e);
+  const BucketGrid grid(zone_, config_.pipeline.interval_min);
+  std::optional<EpochSeconds> last;
+  std::vector<store::Finding> findings;
+  EpochSeconds when = 0;
+  pool_.run([&](clickhouse::Client& ch) {
+    last = run_last_bucket(ch, config_.database, run_id);
+    if (!last) return;
+    // At `at` (floored to the grid), or at the run's last bucket when `at` is later or not given.
+    when = at ? std::min(*last, grid.floor(*at)) : *last;
+    findings = store::evaluate_findings(store::load_shop_states(ch, config_.database, run_id, when, grid), limits,
+                                        when, grid);
+  });
+  if (!last) return detail(404, fmt::format("Run \"{}\" has no rows.", run_id));
+  Json results = Json::array();
+  for (const auto& f : findings) {
+    results.push_back(Json{{"shop", f.shop_id},
+                           {"kind", std::string(store::finding_kind_name(f.kind))},
+                           {"value", finite(f.value)},
+                           {"text", f.text}});
+  }
+  return json_response(200, Json{{"run_id", run_id},
+                                 {"at", format_iso(when, zone_)},
+                                 {"thresholds", Json{{"silent_buckets", limits.silent_buckets},
+                                                     {"filtered_share", limits.filtered_share},
+                                                     {"ratio_drift", limits.ratio_drift},
+                                                     {"coverage_drop", limits.coverage_drop}}},
+                                 {"count", findings.size()},
+                                 {"results", std::move(results)}});
+}
+
 Response Api::healthz(const Call&) { return json_response(200, Json{{"status", "ok"}}); }
 
 Response Api::readyz(const Call&) {
@@ -732,6 +820,8 @@ Response Api::readyz(const Call&) {
 
 void Api::refresh_shop_gauges() {
   std::vector<store::ShopGauge> fresh;
+  std::vector<store::Finding> findings;
+  std::vector<std::pair<std::uint32_t, double>> coverage;
   bool ok = true;
   try {
     clickhouse::ClientOptions options = pool_.client_options();
@@ -739,12 +829,25 @@ void Api::refresh_shop_gauges() {
     options.io_timeout = std::min(options.io_timeout, std::chrono::milliseconds(5000));
     clickhouse::Client client(options);
     fresh = store::select_shop_gauges(client, config_.database, "live");
+    // The findings of `ypa schedule` at live's last bucket, with the server's thresholds.
+    if (auto last = run_last_bucket(client, config_.database, "live")) {
+      const BucketGrid grid(zone_, config_.pipeline.interval_min);
+      auto states = store::load_shop_states(client, config_.database, "live", *last, grid);
+      findings = store::evaluate_findings(states, config_.health, *last, grid);
+      for (const auto& s : states) {
+        if (std::isfinite(s.baseline) && s.baseline > 0) {
+          coverage.emplace_back(s.shop_id, static_cast<double>(s.recent_cells) / s.baseline);
+        }
+      }
+    }
   } catch (const std::exception& e) {
     ok = false;  // no gauges rather than old ones: a stale "seconds since" would look healthy
     spdlog::warn("/metrics: shop gauges not refreshed: {}", e.what());
   }
   std::lock_guard lock(gauges_mutex_);
   gauges_ = ok ? std::move(fresh) : std::vector<store::ShopGauge>{};
+  gauge_findings_ = ok ? std::move(findings) : std::vector<store::Finding>{};
+  coverage_ = ok ? std::move(coverage) : std::vector<std::pair<std::uint32_t, double>>{};
   gauges_busy_ = false;
 }
 
@@ -752,9 +855,13 @@ Response Api::metrics(const Call& c) {
   constexpr auto kGaugeRefresh = std::chrono::seconds(10);
   std::string text = metrics_.render(pool_.stats(), cache_.size());
   std::vector<store::ShopGauge> gauges;
+  std::vector<store::Finding> findings;
+  std::vector<std::pair<std::uint32_t, double>> coverage;
   {
     std::lock_guard lock(gauges_mutex_);
     gauges = gauges_;
+    findings = gauge_findings_;
+    coverage = coverage_;
     auto now = std::chrono::steady_clock::now();
     if (!gauges_busy_ && (gauges_asked_ == std::chrono::steady_clock::time_point{} || now - gauges_asked_ >= kGaugeRefresh)) {
       gauges_busy_ = true;
@@ -775,6 +882,16 @@ Response Api::metrics(const Call& c) {
     if (g.cells == 0) continue;
     text += fmt::format("ypa_shop_filtered_share{{shop=\"{}\"}} {}\n", g.shop_id,
                         static_cast<double>(g.filtered) / static_cast<double>(g.cells));
+  }
+  text += "# HELP ypa_shop_coverage The shop's cells in the better of the live run's last two buckets over its median cells per bucket in the 24 hours before.\n";
+  text += "# TYPE ypa_shop_coverage gauge\n";
+  for (const auto& [shop, value] : coverage) {
+    text += fmt::format("ypa_shop_coverage{{shop=\"{}\"}} {}\n", shop, value);
+  }
+  text += "# HELP ypa_shop_finding 1 for each open finding of the shop at the live run's last bucket (kind: silent, filtered, ratio, coverage).\n";
+  text += "# TYPE ypa_shop_finding gauge\n";
+  for (const auto& f : findings) {
+    text += fmt::format("ypa_shop_finding{{shop=\"{}\",kind=\"{}\"}} 1\n", f.shop_id, store::finding_kind_name(f.kind));
   }
   return Response{200, std::move(text), nullptr, "text/plain; version=0.0.4; charset=utf-8", {}};
 }

@@ -18,6 +18,7 @@
 #include "core/settings.hpp"
 #include "core/time.hpp"
 #include "http/auth/token_views.hpp"
+#include "store/health_findings.hpp"
 #include "http/background.hpp"
 #include "http/encoding.hpp"
 #include "http/form.hpp"
@@ -63,6 +64,7 @@ struct ApiConfig {
   int cache_ms = 1000;
   auth::TokenSettings tokens;  // secret and PostgreSQL of the token endpoints
   int compare_max_days = 366;
+  store::HealthThresholds health;  // HEALTH_*: the findings' thresholds when a request names none
 };
 
 class Api {
@@ -134,6 +136,8 @@ class Api {
   Response token_obtain(const Call& c);
   Response token_refresh(const Call& c);
   Response shop_health(const Call& c);
+  // GET /api/shop-health/findings/: store::evaluate_findings on a run at its last bucket (or `at`).
+  Response shop_health_findings(const Call& c);
   Response healthz(const Call& c);
   Response readyz(const Call& c);
   Response metrics(const Call& c);
@@ -165,6 +169,8 @@ class Api {
   void refresh_shop_gauges();
   std::mutex gauges_mutex_;
   std::vector<store::ShopGauge> gauges_;                  // under gauges_mutex_
+  std::vector<store::Finding> gauge_findings_;            // under gauges_mutex_: live's open findings
+  std::vector<std::pair<std::uint32_t, double>> coverage_;  // under gauges_mutex_: live's coverage per shop
   std::chrono::steady_clock::time_point gauges_asked_{};  // under gauges_mutex_
   bool gauges_busy_ = false;                              // under gauges_mutex_
 

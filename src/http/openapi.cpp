@@ -239,6 +239,27 @@ nlohmann::ordered_json openapi_document(const std::vector<std::string>& feature_
       operation("Per shop and hour: what the pipeline saw of each scraper (docs/shop-health.md)",
                 concat({health_filters, ordering_param(store::ApiTable::kShopHealth), page_params()}),
                 paginated(health_item));
+  Json finding_item = object({{"shop", integer()},
+                              {"kind", Json{{"type", "string"}, {"enum", {"silent", "filtered", "ratio", "coverage"}}}},
+                              {"value", nullable(number())},
+                              {"text", string_schema()}});
+  Json findings_answer = object({{"run_id", string_schema()},
+                                 {"at", date_time()},
+                                 {"thresholds", object({{"silent_buckets", integer()},
+                                                        {"filtered_share", number()},
+                                                        {"ratio_drift", number()},
+                                                        {"coverage_drop", number()}})},
+                                 {"count", integer()},
+                                 {"results", Json{{"type", "array"}, {"items", finding_item}}}});
+  paths["/api/shop-health/findings/"] = operation(
+      "The findings of `ypa schedule` on a run (docs/shop-health.md, Findings): 404 for a run without rows",
+      concat({run_id_param(),
+              Json::array({param("at", date_time(), "Evaluate at this bucket (floored to the grid; default and at most the run's last bucket)."),
+                           param("silent_buckets", integer(), "Instead of HEALTH_SILENT_BUCKETS (1-100000)."),
+                           param("filtered_share", number(), "Instead of HEALTH_FILTERED_SHARE (0-1)."),
+                           param("ratio_drift", number(), "Instead of HEALTH_RATIO_DRIFT (0-1000000)."),
+                           param("coverage_drop", number(), "Instead of HEALTH_COVERAGE_DROP (0-1).")})}),
+      findings_answer);
   paths["/api/runs/"] = operation("Runs in ClickHouse (list_runs)", page_params(), paginated(run_item));
   Json iphone_item = object({{"id", integer()},
                              {"part_number", string_schema()},

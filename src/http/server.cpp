@@ -129,7 +129,7 @@ void serve(const ServeOptions& o) {
                                                   std::chrono::milliseconds(10000)});
   NameCache names(o.postgres_conninfo, postgres::SourceTables::from_env(), std::chrono::seconds(o.api.names_ttl_s));
   Metrics metrics;
-  ApiConfig config{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms, {}, 366};
+  ApiConfig config{o.clickhouse.database, o.pipeline, o.auth, o.api.jwt_secret, o.api.cache_ms, {}, 366, store::HealthThresholds::from_env()};
   config.tokens.secret = o.api.jwt_secret;
   config.tokens.lifetimes = TokenLifetimes{o.api.access_lifetime_s, o.api.refresh_lifetime_s};
   config.tokens.max_failures = o.api.login_max_failures;

@@ -13,8 +13,8 @@
 #include "core/clock.hpp"
 #include "core/env.hpp"
 #include "core/errors.hpp"
-#include "pipeline/health_findings.hpp"
 #include "pipeline/run.hpp"
+#include "store/health_findings.hpp"
 #include "store/pipeline_queries.hpp"
 
 namespace ypa::pipeline {
@@ -54,8 +54,8 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
   bool looked_up = false;
   EpochSeconds backoff = 5;
   int cycles = 0;
-  const HealthThresholds limits = HealthThresholds::from_env();
-  FindingTracker findings;
+  const store::HealthThresholds limits = store::HealthThresholds::from_env();
+  store::FindingTracker findings;
   spdlog::info("schedule: run {} on device {}{}, every {} s, {} s after each bucket, recomputing at least {}",
                options.run.run_id, options.run.device,
                options.run.device_note.empty() ? "" : " (" + options.run.device_note + ")", options.every,
@@ -91,8 +91,8 @@ int run_schedule(const ScheduleOptions& options, const ClickHouseSettings& click
       if (writes_shop_health(run) && summary.wrote) {
         try {
           clickhouse::Client client(clickhouse::ClientOptions::from_settings(clickhouse));
-          auto change = findings.update(evaluate_findings(
-              load_shop_states(client, clickhouse.database, run.run_id, last, grid), limits, last, grid));
+          auto change = findings.update(store::evaluate_findings(
+              store::load_shop_states(client, clickhouse.database, run.run_id, last, grid), limits, last, grid));
           for (const auto& f : change.appeared) spdlog::warn("finding: {}", f.text);
           for (const auto& f : change.cleared) spdlog::warn("finding cleared: {}", f.text);
         } catch (const std::exception& e) {

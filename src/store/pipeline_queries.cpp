@@ -102,4 +102,13 @@ std::string select_shop_hours_sql(const std::string& database, const std::string
       qualified_table(database, "shop_health"), string_literal(run_id), first, last);
 }
 
+std::string select_shop_bucket_cells_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                         EpochSeconds last) {
+  validate_run_id(run_id, "run_id");
+  return fmt::format(
+      "SELECT shop_id, toUInt32(bucket), toUInt64(count()) FROM {} FINAL WHERE run_id = {} AND bucket >= "
+      "toDateTime({}) AND bucket <= toDateTime({}) GROUP BY shop_id, bucket ORDER BY shop_id, bucket",
+      qualified_table(database, "price_aligned"), string_literal(run_id), first, last);
+}
+
 }  // namespace ypa::store

@@ -47,5 +47,9 @@ std::string select_shop_last_records_sql(const std::string& database, const std:
 // ratio (nan for NULL), by shop and hour.
 std::string select_shop_hours_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
                                   EpochSeconds last);
+// Per shop and bucket of a run in [first, last]: the shop's price_aligned rows (cells), shop and bucket
+// order; buckets without rows are absent.
+std::string select_shop_bucket_cells_sql(const std::string& database, const std::string& run_id, EpochSeconds first,
+                                         EpochSeconds last);
 
 }  // namespace ypa::store

@@ -81,6 +81,7 @@ KINDS = [
     ("api_prices", r"^SELECT toUInt32\(bucket\), shop_id, iphone_id, price_new, price_a, price_b", "replay"),
     ("health_last_record", r"^SELECT shop_id, toUInt32\(ifNull\(max\(last_recorded_at\)", "replay"),
     ("health_hours", r"^SELECT shop_id, toUInt32\(bucket\), toUInt64\(buckets\)", "replay"),
+    ("health_bucket_cells", r"^SELECT shop_id, toUInt32\(bucket\), toUInt64\(count\(\)\) FROM `DB`\.`price_aligned` FINAL", "replay"),
     ("api_count_shop_health", r"^SELECT count\(\) FROM `DB`\.`shop_health` FINAL WHERE", "replay"),
     ("api_shop_health", r"^SELECT toUInt32\(bucket\), shop_id, toUInt32\(buckets\), records_read", "replay"),
     ("shop_gauges", r"^SELECT shop_id, toUInt32\(max\(last_recorded_at\)\), toUInt64\(argMax", "replay"),
@@ -265,6 +266,9 @@ class Scenario:
         for field in ("bucket shop records_read invalid_prices cells filtered_share iphones last_recorded_at "
                       "price_ratio_median").split():
             paths.append(("/api/shop-health/", {"run_id": "hl", "ordering": "-" + field, "limit": "50"}))
+        # The findings of hl (the rules of `ypa schedule`): at its last bucket, at an earlier one, with thresholds.
+        for q in [{}, {"at": "2025-04-02T12:30"}, {"coverage_drop": "0.1", "ratio_drift": "0.05", "silent_buckets": "1"}]:
+            paths.append(("/api/shop-health/findings/", dict(q, run_id="hl")))
         # The dashboard's compare endpoint: one scope and range in one statement per table.
         for scope in ("iphone:1", "cohort:" + self.slug):
             paths.append(("/api/runs/compare/", {"base": "live", "target": "sh", "scope": scope,

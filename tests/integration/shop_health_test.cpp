@@ -19,11 +19,13 @@
 #include <thread>
 
 #include <algorithm>
+#include <map>
+#include <vector>
 #include <cstdio>
 
 #include "clickhouse/client.hpp"
 #include "core/time.hpp"
-#include "pipeline/health_findings.hpp"
+#include "store/health_findings.hpp"
 #include "support/databases.hpp"
 #include "support/run_command.hpp"
 #include "support/stack_env.hpp"
@@ -415,53 +417,122 @@ TEST_F(ShopHealthTest, ApiListsTheRowsWithFiltersPaginationAndValidation) {
 // the cycle more than 4 buckets after its last bucket), shop 5's x2 prices 10:00-14:00 (filtered share
 // and ratio drift), nothing else; each appears once and clears once.
 TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) {
-  using pipeline::FindingKind;
+  using store::FindingKind;
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
-  pipeline::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
-  pipeline::FindingTracker tracker;
+  store::HealthThresholds limits;  // the defaults: 4 buckets, 20 %, 0.3
+  // Coverage drops are checked against price_aligned's counts in CoverageFindingsFollowPriceAligned...
+  // below: this replay is about the other three rules (a drop of 100 % is never below 0 %).
+  limits.coverage_drop = 1;
+  store::FindingTracker tracker;
   ClickHouseSettings settings = clickhouse_settings();
   settings.database = db_->name();
   clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
   std::vector<std::string> log;
-  auto name = [](FindingKind k) {
-    return k == FindingKind::kSilent ? "silent" : k == FindingKind::kFiltered ? "filtered" : "ratio";
-  };
+  auto name = [](FindingKind k) { return std::string(store::finding_kind_name(k)); };
   for (int minutes = 8 * 60; minutes <= 23 * 60; minutes += 15) {
     char to[32];
     std::snprintf(to, sizeof to, "2025-01-31T%02d:%02d", minutes / 60, minutes % 60);
     auto r = db_->ypa({"run_pipeline", "--run-id", "sched", "--mode", "incremental", "--to", to, "--since", "2h"});
     ASSERT_EQ(r.exit_code, 0) << to << r.err;
     EpochSeconds last = tokyo.from_local({2025, 1, 31, minutes / 60, minutes % 60, 0});
-    auto states = pipeline::load_shop_states(client, db_->name(), "sched", last, grid);
+    auto states = store::load_shop_states(client, db_->name(), "sched", last, grid);
     EXPECT_EQ(states.size(), 5u) << to;
-    auto change = tracker.update(pipeline::evaluate_findings(states, limits, last, grid));
+    auto change = tracker.update(store::evaluate_findings(states, limits, last, grid));
     for (const auto& f : change.appeared) log.push_back(std::string(to + 11) + " + shop " + std::to_string(f.shop_id) + " " + name(f.kind));
     for (const auto& f : change.cleared) log.push_back(std::string(to + 11) + " - shop " + std::to_string(f.shop_id) + " " + name(f.kind));
   }
   std::string joined;
   for (const auto& l : log) joined += l + "\n";
   // Shop 3's last record before the silence is at 17:58:06 (bucket 17:45): more than 4 buckets at 19:00;
-  // the first record after it (21:30-21:45) belongs to bucket 21:45. Shop 5's x2 prices (10:00-14:00)
-  // put half of its cells outside the band and its median ratio near 1.5 once they dominate the last
-  // hour's cells; the merged hours 13:00-14:45 are the first without enough of them. Each finding
-  // appears once and clears once; shops 1, 2 and 4 have none.
+  // the first record after it (21:30-21:45) belongs to bucket 21:45. Shop 5's x2 prices (10:00-14:00,
+  // iPhone 1 of its two iPhones 1 and 5) put half of its cells outside the band; the filtered share
+  // counts the merged hours, so it clears with the merged hours 13:00-14:45, the first without enough of
+  // them. Its median ratio is the latest hour's once that holds two buckets: at 11:15 the hour's four
+  // cells are two x2 and two normal, and the median (the mean of the middle two) is about 1.4; at 10:45
+  // five of the eight cells of hour 10 were normal (bucket 10:00 holds records up to 10:00). At 14:15
+  // only bucket 14:00 of hour 14 has an x2 cell, one of four. Each finding appears once and clears once;
+  // shops 1, 2 and 4 have none.
   EXPECT_EQ(joined,
             "10:45 + shop 5 filtered\n"
-            "11:45 + shop 5 ratio\n"
+            "11:15 + shop 5 ratio\n"
+            "14:15 - shop 5 ratio\n"
             "14:45 - shop 5 filtered\n"
-            "14:45 - shop 5 ratio\n"
             "19:00 + shop 3 silent\n"
             "21:45 - shop 3 silent\n");
+}
+
+// The coverage rule replayed cycle by cycle on the edge set, against an expectation computed here from
+// price_aligned's rows per (shop, bucket) read with clickhouse-client (not from shop_health): at the
+// cycle's bucket T, the larger of the shop's cells in T - 15 min and T against the median over the 24
+// whole hours before T's hour of (the hour's cells / 4); a finding when below 70 % and at least 2 cells
+// short. Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to 18:15): its first
+// cycle with two empty buckets is 18:30.
+TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  ASSERT_EQ(run("cov", "2025-01-30", "2025-01-31T23:00").exit_code, 0);
+  std::map<std::pair<std::uint32_t, EpochSeconds>, double> cells;
+  {
+    std::istringstream in(query(*db_, "SELECT shop_id, toUInt32(bucket), count() FROM " + db_->name() +
+                                          ".price_aligned FINAL WHERE run_id = 'cov' GROUP BY shop_id, bucket"));
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream f(line);
+      std::uint32_t shop = 0;
+      EpochSeconds bucket = 0;
+      double n = 0;
+      f >> shop >> bucket >> n;
+      cells[{shop, bucket}] = n;
+    }
+  }
+  ASSERT_GT(cells.size(), 500u);
+  auto at = [&](std::uint32_t shop, EpochSeconds bucket) {
+    auto it = cells.find({shop, bucket});
+    return it == cells.end() ? 0.0 : it->second;
+  };
+  ClickHouseSettings settings = clickhouse_settings();
+  settings.database = db_->name();
+  clickhouse::Client client(clickhouse::ClientOptions::from_settings(settings));
+  store::HealthThresholds limits;
+  int expected_total = 0;
+  std::string shop3;
+  for (int minutes = 8 * 60; minutes <= 23 * 60; minutes += 15) {
+    EpochSeconds t = tokyo.from_local({2025, 1, 31, minutes / 60, minutes % 60, 0});
+    EpochSeconds hour = t - t % 3600;  // Tokyo is a whole number of hours from UTC
+    std::string want;
+    for (std::uint32_t shop = 1; shop <= 5; ++shop) {
+      std::vector<double> per_hour;
+      for (int k = 1; k <= 24; ++k) {
+        EpochSeconds h = hour - 3600 * k;
+        per_hour.push_back((at(shop, h) + at(shop, h + 900) + at(shop, h + 1800) + at(shop, h + 2700)) / 4);
+      }
+      std::sort(per_hour.begin(), per_hour.end());
+      double baseline = (per_hour[11] + per_hour[12]) / 2;
+      double recent = std::max(at(shop, t - 900), at(shop, t));
+      if (baseline > 0 && recent / baseline < 0.7 && baseline - recent >= 2) {
+        want += std::to_string(shop) + " ";
+        ++expected_total;
+      }
+    }
+    std::string got;
+    for (const auto& f : store::evaluate_findings(store::load_shop_states(client, db_->name(), "cov", t, grid), limits, t,
+                                                  grid)) {
+      if (f.kind == store::FindingKind::kCoverage) got += std::to_string(f.shop_id) + " ";
+    }
+    EXPECT_EQ(got, want) << format_iso(t, tokyo);
+    if (got.find("3 ") != std::string::npos && shop3.empty()) shop3 = format_iso(t, tokyo);
+  }
+  EXPECT_GT(expected_total, 0);
+  EXPECT_EQ(shop3, "2025-01-31T18:30:00+09:00");
 }
 
 TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
-  pipeline::HealthThresholds limits;
+  store::HealthThresholds limits;
   const EpochSeconds last = tokyo.from_local({2025, 1, 31, 12, 0, 0});
   auto shop = [&](std::uint32_t id, EpochSeconds last_record, std::uint64_t filtered, std::uint64_t cells, double ratio) {
-    pipeline::ShopState s;
+    store::ShopState s;
     s.shop_id = id;
     s.last_record = last_record;
     s.filtered = filtered;
@@ -471,25 +542,132 @@ TEST(ShopHealthFindingsTest, ThresholdsAreStrictAndSilenceCountsBuckets) {
     return s;
   };
   // At or within the limits nothing is found: 4 buckets since (the record's bucket 11:00), 20 %.
-  auto none = pipeline::evaluate_findings({shop(1, last - 3600 + 59, 2, 10, 1.25), shop(2, last, 0, 0, NAN)}, limits,
+  auto none = store::evaluate_findings({shop(1, last - 3600 + 59, 2, 10, 1.25), shop(2, last, 0, 0, NAN)}, limits,
                                           last, grid);
   EXPECT_TRUE(none.empty()) << none.front().text;
-  auto all = pipeline::evaluate_findings({shop(1, last - 3600 - 1, 3, 10, 0.69)}, limits, last, grid);
+  auto all = store::evaluate_findings({shop(1, last - 3600 - 1, 3, 10, 0.69)}, limits, last, grid);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].text, "shop 1 silent for 5 buckets (latest record 2025-01-31T10:59:59+09:00, limit 4)");
-  EXPECT_EQ(all[1].kind, pipeline::FindingKind::kFiltered);
-  EXPECT_EQ(all[2].kind, pipeline::FindingKind::kRatioDrift);
-  pipeline::ShopState never;
+  EXPECT_EQ(all[1].kind, store::FindingKind::kFiltered);
+  EXPECT_EQ(all[2].kind, store::FindingKind::kRatioDrift);
+  store::ShopState never;
   never.shop_id = 7;
-  ASSERT_EQ(pipeline::evaluate_findings({never}, limits, last, grid).size(), 1u);
+  ASSERT_EQ(store::evaluate_findings({never}, limits, last, grid).size(), 1u);
 
-  pipeline::FindingTracker tracker;
+  store::FindingTracker tracker;
   EXPECT_EQ(tracker.update(all).appeared.size(), 3u);
   auto again = tracker.update(all);
   EXPECT_TRUE(again.appeared.empty() && again.cleared.empty());
   auto gone = tracker.update({all[0]});
   EXPECT_TRUE(gone.appeared.empty());
   ASSERT_EQ(gone.cleared.size(), 2u);
+}
+
+// The coverage rule (docs/shop-health.md, "Findings"): the better of the last two buckets' cells against
+// the median cells per bucket of the 24 hours before, strictly below 1 - HEALTH_COVERAGE_DROP.
+TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWithTheBaseline) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  store::HealthThresholds limits;  // coverage_drop 0.3: below 70 % of the baseline
+  EXPECT_DOUBLE_EQ(limits.coverage_drop, 0.3);
+  const EpochSeconds last = tokyo.from_local({2025, 4, 2, 12, 30, 0});
+  auto shop = [&](std::uint32_t id, std::uint64_t recent, double baseline) {
+    store::ShopState s;
+    s.shop_id = id;
+    s.last_record = last - 60;
+    s.hour = s.ratio_hour = last - 1800;
+    s.recent_cells = recent;
+    s.baseline = baseline;
+    return s;
+  };
+  // 5 of 8 is 62.5 %; 6 of 8 is 75 %; 7 of 10 is exactly 70 % (not below); no baseline, or a baseline of
+  // 0, is never a drop; a shop with no cell at all in both buckets is.
+  auto found = store::evaluate_findings({shop(1, 5, 8), shop(2, 6, 8), shop(3, 7, 10), shop(4, 0, NAN), shop(5, 0, 0),
+                                         shop(6, 0, 7.25)},
+                                        limits, last, grid);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].shop_id, 1u);
+  EXPECT_EQ(found[0].kind, store::FindingKind::kCoverage);
+  EXPECT_DOUBLE_EQ(found[0].value, 0.625);
+  EXPECT_EQ(found[0].text,
+            "shop 1 coverage dropped to 62 %: at most 5 cells in the buckets 2025-04-02T12:30:00+09:00 and the one "
+            "before, 8.00 per bucket in the 24 hours before (limit 70 %)");
+  EXPECT_EQ(found[1].shop_id, 6u);
+  EXPECT_EQ(found[1].value, 0.0);
+  EXPECT_EQ(store::finding_kind_name(found[1].kind), "coverage");
+  // The threshold is the setting: with 0.5 only the empty shop is below half its baseline.
+  limits.coverage_drop = 0.5;
+  auto half = store::evaluate_findings({shop(1, 5, 8), shop(6, 0, 7.25)}, limits, last, grid);
+  ASSERT_EQ(half.size(), 1u);
+  EXPECT_EQ(half[0].shop_id, 6u);
+}
+
+// One shop at ten times its prices raises the cross-shop mean of every iPhone it reports, and with it
+// lowers every other shop's ratio: with 10 shops the others fall to 1 / (1 + 9 / 10) = 0.526, which is
+// further than 0.3 from 1. Measured against the median shop as well, only the x10 shop drifts; a shop
+// that shares no iPhone with it keeps a ratio of 1 and is not a finding either.
+TEST(ShopHealthFindingsTest, RatioDriftIsMeasuredAgainstTheMedianShopToo) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  store::HealthThresholds limits;
+  const EpochSeconds last = tokyo.from_local({2025, 4, 2, 12, 45, 0});
+  const EpochSeconds hour = tokyo.from_local({2025, 4, 2, 12, 0, 0});
+  auto shop = [&](std::uint32_t id, double ratio, EpochSeconds ratio_hour) {
+    store::ShopState s;
+    s.shop_id = id;
+    s.last_record = last - 60;
+    s.hour = hour;
+    s.ratio_hour = ratio_hour;
+    s.cells = 40;
+    s.ratio = ratio;
+    return s;
+  };
+  const double others = 1 / (1 + 9.0 / 10);
+  std::vector<store::ShopState> shops;
+  for (std::uint32_t id = 1; id <= 8; ++id) shops.push_back(shop(id, others * (1 + 0.01 * id), hour));
+  shops.push_back(shop(9, 10 * others, hour));  // the x10 shop
+  shops.push_back(shop(10, 1.0, hour));          // shares no iPhone with it
+  auto found = store::evaluate_findings(shops, limits, last, grid);
+  ASSERT_EQ(found.size(), 1u) << found[1].text;
+  EXPECT_EQ(found[0].shop_id, 9u);
+  EXPECT_EQ(found[0].kind, store::FindingKind::kRatioDrift);
+  // Its ratio over the median shop's (the mean of the 5th and 6th of the 10 ratios: 1.05 and 1.06 times
+  // `others`) is 10 / 1.055.
+  EXPECT_NEAR(found[0].value, 10 / 1.055, 1e-12);
+  EXPECT_EQ(store::median_of({3, 1, 2}), 2);
+  EXPECT_EQ(store::median_of({4, 1, 3, 2}), 2.5);
+  EXPECT_TRUE(std::isnan(store::median_of({})));
+
+  // The median is per hour: a shop whose ratio comes from another hour (fewer than 3 shops there) is
+  // measured against the median of all ratios. A shop at twice the price among shops near 1 drifts.
+  std::vector<store::ShopState> mixed{shop(1, 0.98, hour), shop(2, 1.01, hour), shop(3, 1.0, hour),
+                                      shop(4, 2.0, hour - 3600), shop(5, 1.02, hour - 3600)};
+  auto drift = store::evaluate_findings(mixed, limits, last, grid);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].shop_id, 4u);
+  EXPECT_NEAR(drift[0].value, 2.0 / 1.01, 1e-12);
+}
+
+// A malformed HEALTH_* setting stops `ypa schedule` and `ypa serve` before anything connects: one line
+// naming it, exit 2.
+TEST(ShopHealthFindingsTest, MalformedThresholdSettingsAreRefused) {
+  struct Case {
+    const char* setting;
+    const char* says;
+  };
+  for (const auto& c : {Case{"HEALTH_COVERAGE_DROP=1.5", "HEALTH_COVERAGE_DROP=1.5: must be between 0 and 1"},
+                        Case{"HEALTH_COVERAGE_DROP=half", "HEALTH_COVERAGE_DROP='half': not a number"},
+                        Case{"HEALTH_RATIO_DRIFT=-1", "HEALTH_RATIO_DRIFT=-1: must be between 0 and 1000000"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"schedule", "--run-id", "r", "--max-cycles", "1"},
+                                                 std::vector<std::string>{"serve", "--no-auth", "--listen", "127.0.0.1:1"}}) {
+      // (Under `timeout`: a binary that does not know the setting would go on retrying or serving.)
+      std::vector<std::string> argv{"/usr/bin/timeout", "20", ypa_binary()};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto r = run_command(argv, {c.setting, "CLICKHOUSE_PORT=1", "PGPORT=1"});
+      EXPECT_EQ(r.exit_code, 2) << args[0] << " " << c.setting << "\n" << r.err;
+      EXPECT_EQ(r.err, std::string("ypa: error: ") + c.says + "\n") << args[0];
+    }
+  }
 }
 
 TEST(ShopHealthInitTest, InitAddsTheTableToAnExistingDatabase) {

@@ -824,77 +824,9 @@ function differences(d) {
 // ------------------------------------------------------------------------------------- data health
 
 const MAX_HEALTH_ROWS = 200000;  // shop_health rows (one per shop and hour) the health view reads at most
-// The defaults of HEALTH_SILENT_BUCKETS, HEALTH_FILTERED_SHARE and HEALTH_RATIO_DRIFT (docs/configuration.md);
-// the page cannot read the server's environment, so other values are given in the link.
-const HEALTH_DEFAULTS = { silent: 4, share: 0.2, drift: 0.3 };
-
-// The findings of `ypa schedule` (src/pipeline/health_findings.cpp, docs/shop-health.md "Findings") at the
-// bucket `last` (ms), from the shop_health rows of the week before it; `interval` in ms, times written in
-// the zone offset `off`.
-function healthFindings(rows, last, interval, limits, off) {
-  const full = Math.round(3600000 / interval);
-  const weekStart = last - 7 * DAY_MS;
-  const shops = new Map();
-  for (const r of rows) {
-    const b = Date.parse(r.bucket);
-    if (b < weekStart || b > last) continue;
-    let s = shops.get(r.shop);
-    if (!s) shops.set(r.shop, (s = { shop: r.shop, lastRecord: null, hours: [] }));
-    if (r.last_recorded_at !== null) {
-      const t = Date.parse(r.last_recorded_at);
-      if (t > 0 && (s.lastRecord === null || t > s.lastRecord)) s.lastRecord = t;
-    }
-    if (b >= last - 7200000 + 1000) s.hours.push({ b, row: r });
-  }
-  const out = [];
-  for (const s of [...shops.values()].sort((a, c) => a.shop - c.shop)) {
-    if (s.lastRecord === null) {
-      out.push({ shop: s.shop, kind: "silent", value: null,
-                 text: "shop " + s.shop + " silent: no record in the week before " + isoIn(last, off) });
-    } else {
-      const since = Math.floor((last - (s.lastRecord - (s.lastRecord % interval))) / interval);
-      if (since > limits.silent) {
-        out.push({ shop: s.shop, kind: "silent", value: since,
-                   text: "shop " + s.shop + " silent for " + since + " buckets (latest record " +
-                         isoIn(s.lastRecord, off) + ", limit " + limits.silent + ")" });
-      }
-    }
-    if (!s.hours.length) continue;
-    s.hours.sort((a, c) => a.b - c.b);
-    const latest = s.hours[s.hours.length - 1].row;
-    let hour = s.hours[s.hours.length - 1].b;
-    let filtered = latest.above_band + latest.below_band;
-    let cells = latest.cells;
-    let ratio = latest.price_ratio_median;
-    if (latest.buckets < full && s.hours.length > 1) {
-      const before = s.hours[s.hours.length - 2].row;
-      hour = s.hours[s.hours.length - 2].b;
-      filtered += before.above_band + before.below_band;
-      cells += before.cells;
-      if (before.cells > latest.cells || ratio === null) ratio = before.price_ratio_median;
-    }
-    if (cells > 0 && filtered / cells > limits.share) {
-      out.push({ shop: s.shop, kind: "filtered", value: filtered / cells,
-                 text: "shop " + s.shop + " filtered share " + (100 * filtered / cells).toFixed(1) + " % in the hour of " +
-                       isoIn(hour, off) + " (" + filtered + " of " + cells + " cells outside the band, limit " +
-                       (100 * limits.share).toFixed(1) + " %)" });
-    }
-    if (ratio !== null && Number.isFinite(ratio) && Math.abs(ratio - 1) > limits.drift) {
-      out.push({ shop: s.shop, kind: "ratio", value: ratio,
-                 text: "shop " + s.shop + " price ratio " + ratio.toFixed(3) + " to the cross-shop mean in the hour of " +
-                       isoIn(hour, off) + " (limit 1 +- " + limits.drift + ")" });
-    }
-  }
-  return out;
-}
-
-function healthLimit(params, key) {
-  const v = params.get(key);
-  if (v === null || v === "") return HEALTH_DEFAULTS[key];
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error("bad " + key + " \"" + v + "\": a number >= 0");
-  return n;
-}
+// The link's thresholds and the parameters of /api/shop-health/findings/ they are passed as; absent, the
+// server's settings (HEALTH_SILENT_BUCKETS, ...) apply.
+const HEALTH_PARAMS = { silent: "silent_buckets", share: "filtered_share", drift: "ratio_drift", coverage: "coverage_drop" };
 
 // A heat-map table: one row per shop, one cell per hour, shaded by value(row) / max; a 0 is red (a shop
 // that covered nothing) when `zeroBad`, a missing row pale. Hours are labelled in the zone offset `off`.
@@ -919,56 +851,65 @@ function heatMap(id, shops, hours, cellOf, value, max, title, off, zeroBad) {
 async function renderHealth(params, stale) {
   const ctx = await runContext(params);
   if (!ctx || stale()) return;
-  let limits;
-  try {
-    limits = { silent: healthLimit(params, "silent"), share: healthLimit(params, "share"),
-               drift: healthLimit(params, "drift") };
-  } catch (e) {
-    show(el("h2", {}, "Data health"), message(e.message, true));
-    return;
-  }
-  const extra = [
-    el("label", {}, "silent buckets", el("input", { name: "silent", value: limits.silent, size: 4 })),
-    el("label", {}, "filtered share", el("input", { name: "share", value: limits.share, size: 4 })),
-    el("label", {}, "ratio drift", el("input", { name: "drift", value: limits.drift, size: 4 })),
-  ];
-  const header = [
-    el("h2", {}, "Data health of run " + ctx.run.run_id),
-    rangeControls("health", params, ctx, extra, false, []),
-    el("p", { class: "info" }, "Per shop and hour from shop_health: the (iPhone, bucket) cells the shop covered and " +
-       "the share of them outside the outlier band. Findings at the run's last bucket in range, with the rules " +
-       "of `ypa schedule`."),
-  ];
-  // Findings are taken at the last bucket up to `to`, from the week before it.
   const off = offsetOf(ctx.run.last_bucket);
   const from = parseIn(ctx.from, off);
   const to = parseIn(ctx.to, off);
+  const header = (limits) => [
+    el("h2", {}, "Data health of run " + ctx.run.run_id),
+    rangeControls("health", params, ctx, Object.entries(HEALTH_PARAMS).map(([key, name]) =>
+      el("label", {}, { silent: "silent buckets", share: "filtered share", drift: "ratio drift",
+                        coverage: "coverage drop" }[key],
+         el("input", { name: key, value: limits[name] !== undefined ? limits[name] : "", size: 4 }))), false, []),
+    el("p", { class: "info" }, "Per shop and hour from shop_health: the (iPhone, bucket) cells the shop covered and " +
+       "the share of them outside the outlier band. Findings at the run's last bucket in range, from the server " +
+       "(/api/shop-health/findings/, the rules of `ypa schedule`)."),
+  ];
+  const linkLimits = {};
+  for (const [key, name] of Object.entries(HEALTH_PARAMS)) {
+    const v = params.get(key);
+    if (v !== null && v !== "") linkLimits[name] = v;
+  }
   if (Number.isNaN(from) || Number.isNaN(to)) {
-    show(...header, message("Unreadable time: from \"" + ctx.from + "\", to \"" + ctx.to + "\".", true));
+    show(...header(linkLimits), message("Unreadable time: from \"" + ctx.from + "\", to \"" + ctx.to + "\".", true));
     return;
   }
+  // Findings are taken at the last bucket up to `to`.
   const last = Math.min(Date.parse(ctx.run.last_bucket), to);
+  let answer;
+  try {
+    answer = await api("/api/shop-health/findings/", Object.assign({ run_id: ctx.run.run_id, at: isoIn(last, off) },
+                                                                  linkLimits));
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 400 || !e.body) throw e;
+    if (stale()) return;
+    // A threshold the server refused: name it as the link does.
+    const bad = Object.entries(HEALTH_PARAMS).filter(([, name]) => e.body[name]).map(([key, name]) =>
+      "bad " + key + " \"" + params.get(key) + "\": " + e.body[name].join(" "));
+    show(...header(linkLimits), message(bad.length ? bad.join("; ") : errorText(e), true));
+    return;
+  }
+  if (stale()) return;
+  const limits = answer.thresholds;
+  const findings = answer.results;
   const got = await apiAll("/api/shop-health/", {
-    run_id: ctx.run.run_id, bucket__gte: isoIn(Math.min(from, last - 7 * DAY_MS), off), bucket__lte: ctx.to,
+    run_id: ctx.run.run_id, bucket__gte: isoIn(from - 3600000 + 1000, off), bucket__lte: ctx.to,
     ordering: "bucket,shop",
   }, MAX_HEALTH_ROWS);
   if (stale()) return;
   if (got.tooMany) {
-    show(...header, message(got.tooMany + " shop_health rows in this range (at most " + MAX_HEALTH_ROWS +
-                            " are read): narrow the range."));
+    show(...header(limits), message(got.tooMany + " shop_health rows in this range (at most " + MAX_HEALTH_ROWS +
+                                    " are read): narrow the range."));
     return;
   }
-  const all = got.results;
-  const rows = all.filter((r) => Date.parse(r.bucket) >= from - 3600000 + 1 && Date.parse(r.bucket) <= to);
+  const rows = got.results.filter((r) => Date.parse(r.bucket) >= from - 3600000 + 1 && Date.parse(r.bucket) <= to);
   if (!rows.length) {
-    show(...header, message("No shop_health rows in run " + ctx.run.run_id + " between " + ctx.from + " and " +
-                            ctx.to + ": choose another range (the run covers " + ctx.run.first_bucket + " to " +
-                            ctx.run.last_bucket + "), or re-run the pipeline if the run predates the table."));
+    show(...header(limits), message("No shop_health rows in run " + ctx.run.run_id + " between " + ctx.from + " and " +
+                                    ctx.to + ": choose another range (the run covers " + ctx.run.first_bucket + " to " +
+                                    ctx.run.last_bucket + "), or re-run the pipeline if the run predates the table."));
     return;
   }
-  const fullBuckets = all.reduce((m, r) => Math.max(m, r.buckets), 1);
+  const fullBuckets = rows.reduce((m, r) => Math.max(m, r.buckets), 1);
   const interval = 3600000 / fullBuckets;
-  const findings = healthFindings(all, last - (last % interval), interval, limits, off);
   const hours = [...new Set(rows.map((r) => Date.parse(r.bucket)))].sort((a, b) => a - b);
   const shops = [...new Set(rows.map((r) => r.shop))].sort((a, b) => a - b);
   const byKey = new Map(rows.map((r) => [r.shop + "@" + Date.parse(r.bucket), r]));
@@ -982,11 +923,12 @@ async function renderHealth(params, stale) {
     ratio[s] = hours.map((h) => (cellOf(s, h) ? cellOf(s, h).price_ratio_median : null));
   }
   const maxCells = rows.reduce((m, r) => Math.max(m, r.cells), 1);
+  const at = Date.parse(answer.at);
   const list = findings.length
     ? el("ul", { id: "findings" }, findings.map((f) => el("li", { class: "finding", "data-shop": f.shop, "data-kind": f.kind }, f.text)))
-    : el("p", { id: "findings", class: "message", role: "status" }, "No findings at " + isoIn(last, off) + ".");
-  show(...header,
-       el("h3", {}, "Findings at " + isoIn(last, off)), list,
+    : el("p", { id: "findings", class: "message", role: "status" }, "No findings at " + isoIn(at, off) + ".");
+  show(...header(limits),
+       el("h3", {}, "Findings at " + isoIn(at, off)), list,
        el("h3", {}, "Coverage: cells per hour (darkest = " + maxCells + ")"),
        el("div", { class: "heat-box" }, heatMap("coverage", shops, hours, cellOf, (r) => r.cells, maxCells,
          (s, h, r) => "shop " + s + ", " + h + ": " + (r ? r.cells + " cells, " + r.records_read +
@@ -996,7 +938,7 @@ async function renderHealth(params, stale) {
          (s, h, r, v) => "shop " + s + ", " + h + ": " + (v === null ? "no cells" :
                          (100 * v).toFixed(1) + " % outside the band, price ratio " + r.price_ratio_median), off, false)));
   window.ypaCharts.health = { graphs: [], rows: rows.length, hours, shops, coverage, filtered, ratio, findings,
-                              limits, lastBucket: last, interval };
+                              limits, lastBucket: at, interval };
   setState("ready");
 }
 
