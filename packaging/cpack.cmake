@@ -41,15 +41,30 @@ set(CPACK_PACKAGE_NAME ypa)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "ypa-engine maintainers <ypa-engine@localhost>" CACHE STRING
     "Maintainer field of the Debian package (Name <email>)")
+# Debian wants a changelog beside the copyright (lintian: no-changelog): one entry for this version,
+# compressed without a timestamp so that the package is the same from build to build.
+configure_file(${ypa_packaging_dir}/changelog.in ${PROJECT_BINARY_DIR}/packaging/changelog @ONLY)
+find_program(YPA_GZIP gzip REQUIRED)
+add_custom_command(
+  OUTPUT ${PROJECT_BINARY_DIR}/packaging/changelog.gz
+  COMMAND ${YPA_GZIP} -9nf --keep ${PROJECT_BINARY_DIR}/packaging/changelog
+  DEPENDS ${PROJECT_BINARY_DIR}/packaging/changelog
+  COMMENT "Compressing the package's changelog"
+  VERBATIM)
+add_custom_target(ypa_changelog ALL DEPENDS ${PROJECT_BINARY_DIR}/packaging/changelog.gz)
+install(FILES ${PROJECT_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/ypa
+        COMPONENT package EXCLUDE_FROM_ALL)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "iPhone buy-back price pipeline: PostgreSQL to ClickHouse, runs and REST API")
 # One string (separate arguments would join with ';'); CPack indents each line, an empty one becomes " .".
+# Lines under 80 characters once CPack has indented them (lintian's limit).
 string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "ypa turns scraped iPhone buy-back prices (PostgreSQL) into aligned, aggregated and feature-rich\n"
-    "time series in ClickHouse, with versioned runs (list, compare, promote, drop), a live loop\n"
-    "(ypa schedule) and a Django REST Framework-compatible API (ypa serve).\n"
+    "ypa turns scraped iPhone buy-back prices (PostgreSQL) into aligned,\n"
+    "aggregated and feature-rich time series in ClickHouse, with versioned\n"
+    "runs (list, compare, promote, drop), a live loop (ypa schedule) and a\n"
+    "Django REST Framework-compatible API and dashboard (ypa serve).\n"
     "\n"
-    "The systemd units ypa-schedule and ypa-serve are installed but not enabled; their settings\n"
-    "live in /etc/ypa/ypa.env.")
+    "The systemd units ypa-schedule and ypa-serve are installed but not\n"
+    "enabled; their settings live in /etc/ypa/ypa.env.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)  # the build keeps debug info (RelWithDebInfo); the package does not
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # ypa_<version>_<arch>.deb

@@ -14,7 +14,7 @@ packages=(
   python3 python3-pandas python3-numpy
   libssl-dev openssl curl wrk faketime python3-djangorestframework python3-django-filters python3-djangorestframework-simplejwt python3-clickhouse-driver python3-psycopg2 python3-jwt
   python3-django python3-celery python3-pip python3-setuptools python3-wheel
-  help2man dpkg-dev file binutils man-db groff-base systemd
+  help2man dpkg-dev file binutils man-db groff-base systemd lintian
   python3-venv python3-matplotlib
   libjs-dygraphs chromium chromium-driver python3-selenium
 )

@@ -4,8 +4,9 @@
 Builds ypa_<version>_<arch>.deb with cpack into a temporary folder and checks it without installing:
 its files and their modes, the conffile, Depends (every shared library the binary needs, found by dpkg -S)
 and Suggests, no postinst (nothing enabled at install), the systemd units (systemd-analyze verify, on the unpacked package),
-the man page (groff and man without a warning; every subcommand and flag of `ypa --help` on it) and the
-/etc/ypa/ypa.env template (every variable of docs/configuration.md, commented out, with its default).
+the man page (groff and man without a warning; every subcommand and flag of `ypa --help` on it), the
+/etc/ypa/ypa.env template (every variable of docs/configuration.md, commented out, with its default) and
+lintian (no tag but the three that docs/packaging.md explains).
 
 As root with CI=true or YPA_PACKAGE_INSTALL_TEST=1 it also installs the package with apt-get, runs
 /usr/bin/ypa --version, verifies the installed units and finds them not enabled, enables them and edits
@@ -33,7 +34,18 @@ EXPECTED_FILES = {
     "/etc/ypa/ypa.env": 0o600,
     "/usr/share/man/man1/ypa.1.gz": 0o644,
     "/usr/share/doc/ypa/copyright": 0o644,
+    "/usr/share/doc/ypa/changelog.gz": 0o644,
 }
+# The lintian tags the package keeps on purpose (docs/packaging.md, "lintian"): tag -> why.
+LINTIAN_ACCEPTED = {
+    # /etc/ypa/ypa.env is 0600: it is meant to hold passwords.
+    "non-standard-file-perm": "etc/ypa/ypa.env",
+    # prerm stops and disables the units with systemctl: an administrator enables them with systemctl,
+    # which deb-systemd-helper would not know of.
+    "maintainer-script-calls-systemctl": "prerm",
+}
+# Accepted only while the Maintainer field is the build's placeholder (CPACK_PACKAGE_CONTACT sets it).
+PLACEHOLDER_MAINTAINER = "ypa-engine@localhost"
 CONFFILE = "/etc/ypa/ypa.env"
 OWN_DIRECTORIES = ("/etc/ypa", "/usr/share/doc/ypa")  # the package's alone: gone after purge
 UNITS = {"ypa-schedule.service": "schedule", "ypa-serve.service": "serve"}
@@ -303,6 +315,30 @@ def documented_variables(doc_path):
     return variables
 
 
+def check_lintian(deb):
+    """lintian on the package: any error or warning tag beyond the accepted ones is a problem."""
+    begin()
+    p = run(["lintian", "--tag-display-limit", "0", deb], check=False)
+    maintainer = run(["dpkg-deb", "-f", deb, "Maintainer"]).stdout.strip()
+    tags = []
+    for line in p.stdout.splitlines():
+        m = re.match(r"([EWIXPNCO]): ypa(?: \S+)?: (\S+)\s*(.*)", line)
+        if not m:
+            continue
+        kind, tag, where = m.groups()
+        tags.append(tag)
+        if kind not in ("E", "W"):
+            continue
+        if tag in ("bogus-mail-host", "bogus-mail-host-in-debian-changelog") and PLACEHOLDER_MAINTAINER in maintainer:
+            continue
+        if tag in LINTIAN_ACCEPTED and LINTIAN_ACCEPTED[tag] in where:
+            continue
+        problem(f"lintian: {line.strip()}")
+    if p.returncode not in (0, 1, 2):  # 1 or 2: tags were found; anything else: lintian failed
+        problem(f"lintian exited {p.returncode}: {p.stderr.strip()}")
+    ok(f"lintian: no error or warning beyond the accepted ones ({len(tags)} tags in all)")
+
+
 def check_env_template(root, doc_path):
     begin()
     path = os.path.join(root, CONFFILE.lstrip("/"))
@@ -445,7 +481,7 @@ def main():
     parser.add_argument("--configuration-doc", required=True, help="docs/configuration.md")
     args = parser.parse_args()
     systemd_analyze = shutil.which("systemd-analyze")
-    for tool in ("dpkg-deb", "dpkg-shlibdeps", "objdump", "groff", "man", "help2man"):
+    for tool in ("dpkg-deb", "dpkg-shlibdeps", "objdump", "groff", "man", "help2man", "lintian"):
         if not shutil.which(tool):
             raise SystemExit(f"deb_test: {tool} is missing: scripts/install-deps.sh installs it")
     if not systemd_analyze:
@@ -463,6 +499,7 @@ def main():
         check_units(root, systemd_analyze)
         check_man_page(root, args.ypa)
         check_env_template(root, args.configuration_doc)
+        check_lintian(deb)
         wanted = os.environ.get("CI") == "true" or os.environ.get("YPA_PACKAGE_INSTALL_TEST") == "1"
         if os.geteuid() == 0 and wanted:
             install_cycle(deb, args.version, systemd_analyze)
