@@ -165,13 +165,16 @@ def schedule_findings(ypa, env, run_id, first, cycles):
 
 
 def drop_value(ch, last):
-    """Shop DROP's coverage at the bucket `last` from price_aligned: the larger of its cells in the last two
-    buckets over the median, over the 24 whole hours before the hour of `last`, of the hour's cells / 4."""
+    """Shop DROP's coverage at the bucket `last` from price_aligned: the larger of its last two scrapes (buckets
+    with cells) among the last three buckets (0 when the last two have none) over the median, over the 24 whole
+    hours before the hour of `last`, of the hour's cells / 4."""
     counts = dict(ch.execute("SELECT toUInt32(bucket) AS b, count() FROM price_aligned FINAL WHERE run_id = 'live' "
                              "AND shop_id = %(s)s GROUP BY b", {"s": DROP}))
     hour = last - last % 3600
     per_hour = [sum(counts.get(hour - 3600 * k + 900 * j, 0) for j in range(4)) / 4 for k in range(1, 25)]
-    return max(counts.get(last - 900, 0), counts.get(last, 0)) / statistics.median(per_hour)
+    scrapes = [counts[b] for b in (last - 1800, last - 900, last) if counts.get(b, 0) > 0]
+    recent = max(scrapes[-2:]) if counts.get(last - 900, 0) or counts.get(last, 0) else 0
+    return recent / statistics.median(per_hour)
 
 
 def epoch(iso):
