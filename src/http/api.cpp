@@ -835,9 +835,7 @@ void Api::refresh_shop_gauges() {
       auto states = store::load_shop_states(client, config_.database, "live", *last, grid);
       findings = store::evaluate_findings(states, config_.health, *last, grid);
       for (const auto& s : states) {
-        if (std::isfinite(s.baseline) && s.baseline > 0) {
-          coverage.emplace_back(s.shop_id, static_cast<double>(s.recent_cells) / s.baseline);
-        }
+        if (const double value = store::coverage_of(s); std::isfinite(value)) coverage.emplace_back(s.shop_id, value);
       }
     }
   } catch (const std::exception& e) {
@@ -883,7 +881,7 @@ Response Api::metrics(const Call& c) {
     text += fmt::format("ypa_shop_filtered_share{{shop=\"{}\"}} {}\n", g.shop_id,
                         static_cast<double>(g.filtered) / static_cast<double>(g.cells));
   }
-  text += "# HELP ypa_shop_coverage The shop's cells in the better of the live run's last two buckets over its median cells per bucket in the 24 hours before.\n";
+  text += "# HELP ypa_shop_coverage The shop's cells in the better of its last two scrapes in the live run's last three buckets (0 when the last two are empty) over its median cells per bucket in the 24 hours before.\n";
   text += "# TYPE ypa_shop_coverage gauge\n";
   for (const auto& [shop, value] : coverage) {
     text += fmt::format("ypa_shop_coverage{{shop=\"{}\"}} {}\n", shop, value);

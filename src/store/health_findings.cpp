@@ -42,6 +42,27 @@ double median_of(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+std::optional<std::uint64_t> coverage_cells(const ShopState& shop) {
+  const auto& [before, previous, last] = shop.bucket_cells;
+  // A shop that stopped sending is a drop from its second empty bucket, before it is silent for N.
+  if (previous == 0 && last == 0) return 0;
+  // A missed scrape next to a scrape that listed few of the shop's iPhones is no drop: compare the last
+  // two scrapes, skipping one missed bucket. With a single scrape among the three (a shop coming back
+  // from a silence), nothing is measured.
+  std::vector<std::uint64_t> scrapes;
+  for (std::uint64_t n : {before, previous, last}) {
+    if (n > 0) scrapes.push_back(n);
+  }
+  if (scrapes.size() < 2) return std::nullopt;
+  return std::max(scrapes[scrapes.size() - 2], scrapes.back());
+}
+
+double coverage_of(const ShopState& shop) {
+  const auto cells = coverage_cells(shop);
+  if (!cells || !std::isfinite(shop.baseline) || shop.baseline <= 0) return NAN;
+  return static_cast<double>(*cells) / shop.baseline;
+}
+
 std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, const HealthThresholds& limits,
                                        EpochSeconds last_bucket, const BucketGrid& grid) {
   std::vector<Finding> out;
@@ -101,19 +122,18 @@ std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, cons
                        relative});
       }
     }
-    if (std::isfinite(s.baseline) && s.baseline > 0) {
-      const double coverage = static_cast<double>(s.recent_cells) / s.baseline;
-      // And at least kMinCoverageShortfall cells short: with one or two cells per bucket, one iPhone
-      // missing from a scrape or two is half the coverage.
-      if (coverage < 1 - limits.coverage_drop &&
-          s.baseline - static_cast<double>(s.recent_cells) >= HealthThresholds::kMinCoverageShortfall) {
-        out.push_back({s.shop_id, FindingKind::kCoverage,
-                       fmt::format("shop {} coverage dropped to {:.0f} %: at most {} cells in the buckets {} and the "
-                                   "one before, {:.2f} per bucket in the 24 hours before (limit {:.0f} %)",
-                                   s.shop_id, 100 * coverage, s.recent_cells, format_iso(last_bucket, zone),
-                                   s.baseline, 100 * (1 - limits.coverage_drop)),
-                       coverage});
-      }
+    const double coverage = coverage_of(s);
+    const std::uint64_t recent = coverage_cells(s).value_or(0);
+    // And at least kMinCoverageShortfall cells short: with one or two cells per bucket, one iPhone
+    // missing from a scrape or two is half the coverage.
+    if (std::isfinite(coverage) && coverage < 1 - limits.coverage_drop &&
+        s.baseline - static_cast<double>(recent) >= HealthThresholds::kMinCoverageShortfall) {
+      out.push_back({s.shop_id, FindingKind::kCoverage,
+                     fmt::format("shop {} coverage dropped to {:.0f} %: at most {} cells in its last two scrapes up "
+                                 "to {}, {:.2f} per bucket in the 24 hours before (limit {:.0f} %)",
+                                 s.shop_id, 100 * coverage, recent, format_iso(last_bucket, zone), s.baseline,
+                                 100 * (1 - limits.coverage_drop)),
+                     coverage});
     }
   }
   return out;
@@ -185,14 +205,17 @@ std::vector<ShopState> load_shop_states(clickhouse::Client& client, const std::s
     }
     s.baseline = median_of(std::move(per_bucket));
   }
-  // The shop's cells in each of the last two buckets (a bucket without a row has none).
-  client.select(select_shop_bucket_cells_sql(database, run_id, last_bucket - grid.interval_sec(), last_bucket),
+  // The shop's cells in each of the last three buckets (a bucket without a row has none).
+  const EpochSeconds step = grid.interval_sec();
+  client.select(select_shop_bucket_cells_sql(database, run_id, last_bucket - 2 * step, last_bucket),
                 [&](const clickhouse::Block& b) {
                   for (std::size_t i = 0; i < b.row_count(); ++i) {
                     auto it = shops.find(b.column(0).as<clickhouse::ColumnUInt32>()[i]);
                     if (it == shops.end()) continue;
-                    it->second.recent_cells =
-                        std::max(it->second.recent_cells, b.column(2).as<clickhouse::ColumnUInt64>()[i]);
+                    const EpochSeconds back = (last_bucket - b.column(1).as<clickhouse::ColumnUInt32>()[i]) / step;
+                    if (back < 0 || back > 2) continue;
+                    it->second.bucket_cells[static_cast<std::size_t>(2 - back)] =
+                        b.column(2).as<clickhouse::ColumnUInt64>()[i];
                   }
                 });
   std::vector<ShopState> out;

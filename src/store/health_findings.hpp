@@ -5,6 +5,7 @@
 // and counts them in /metrics. One implementation for all three.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -48,12 +49,21 @@ struct ShopState {
   double ratio = NAN;
   EpochSeconds hour = 0;  // start of the (first) hour these counts cover
   EpochSeconds ratio_hour = 0;  // start of the hour whose row `ratio` is
-  // The larger of the shop's cells (price_aligned rows) in the last two buckets, T - interval and T.
-  std::uint64_t recent_cells = 0;
+  // The shop's cells (price_aligned rows) in the last three buckets, T - 2 interval, T - interval and T
+  // (0: no row, a missed scrape).
+  std::array<std::uint64_t, 3> bucket_cells{};
   // The median of cells / buckets over the shop's hour rows of the 24 hours before the hour of T; NaN
   // without such rows.
   double baseline = NAN;
 };
+
+// The cells the coverage-drop rule compares: 0 when the buckets T - interval and T are both empty (a
+// silent shop); otherwise the larger of the shop's last two scrapes (buckets with cells) among the last
+// three buckets, so that a missed scrape is no evidence; nullopt when there is only one (one scrape is not
+// enough).
+std::optional<std::uint64_t> coverage_cells(const ShopState& shop);
+// The coverage: coverage_cells / baseline; NaN without them or without a baseline above 0.
+double coverage_of(const ShopState& shop);
 
 enum class FindingKind { kSilent, kFiltered, kRatioDrift, kCoverage };
 
@@ -65,7 +75,7 @@ struct Finding {
   FindingKind kind = FindingKind::kSilent;
   std::string text;  // what the warning line says
   // Buckets since the latest record (NaN: none in the week), the filtered share, the ratio over the
-  // median shop's ratio, the coverage (recent cells / baseline).
+  // median shop's ratio, the coverage (coverage_of).
   double value = NAN;
 };
 
@@ -79,7 +89,7 @@ std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, cons
 // The shops of `run_id` with rows in the week before `last_bucket`: the latest record of the week, the
 // latest hour row, merged with the hour before while the latest holds less than a whole hour (`hour` is
 // then the earlier hour's start), the baseline from the 24 hour rows before the latest, and the cells of
-// the last two buckets from price_aligned.
+// the last three buckets from price_aligned.
 std::vector<ShopState> load_shop_states(clickhouse::Client& client, const std::string& database,
                                         const std::string& run_id, EpochSeconds last_bucket, const BucketGrid& grid);
 

@@ -9,7 +9,9 @@ ClickHouse's price_aligned and features_wide read directly (clickhouse-driver), 
 the API:
 - at the run's last bucket, with the default thresholds, the endpoint, the view and /metrics
   (ypa_shop_finding) list exactly: shop 2 silent and coverage, shop 4 ratio, shop 5 coverage; the clean
-  set has none. Shop 5's coverage value is recomputed from price_aligned's cells per bucket;
+  set has none. Shop 5's coverage value is recomputed from price_aligned's cells per bucket; on the clean
+  set's last day the endpoint at every bucket has exactly the coverage findings recomputed from them, each a
+  shop without a cell in its last two buckets (a missed scrape next to a poor one is none);
 - within one cycle: in lookback mode a bucket T holds the records of (T - 15 min, T], so a failure that
   starts at HH:00 is first in the bucket HH:15. The endpoint at earlier buckets (`at`) and `ypa schedule`
   on the compressed clock (YPA_SIM_CLOCK) find shop 5's drop at 12:30 and not at 12:15, shop 2's
@@ -164,14 +166,39 @@ def schedule_findings(ypa, env, run_id, first, cycles):
     return out
 
 
-def drop_value(ch, last):
-    """Shop DROP's coverage at the bucket `last` from price_aligned: the larger of its cells in the last two
-    buckets over the median, over the 24 whole hours before the hour of `last`, of the hour's cells / 4."""
-    counts = dict(ch.execute("SELECT toUInt32(bucket) AS b, count() FROM price_aligned FINAL WHERE run_id = 'live' "
-                             "AND shop_id = %(s)s GROUP BY b", {"s": DROP}))
+def bucket_cells(ch, shop=None):
+    """price_aligned's cells of live per (shop, bucket), read directly."""
+    where = "" if shop is None else " AND shop_id = %d" % shop
+    return {(s, b): n for s, b, n in ch.execute("SELECT shop_id, toUInt32(bucket), count() FROM price_aligned FINAL "
+                                                 "WHERE run_id = 'live'%s GROUP BY shop_id, bucket" % where)}
+
+
+def coverage(counts, shop, last):
+    """The coverage rule at the bucket `last` from cells per (shop, bucket): (cells, baseline, value). The cells
+    are 0 when the last two buckets have none, otherwise the larger of the shop's last two scrapes (buckets with
+    cells) among the last three buckets (None with a single one); the baseline is the median, over the 24 whole
+    hours before the hour of `last`, of the hour's cells / 4."""
+    at = lambda b: counts.get((shop, b), 0)
     hour = last - last % 3600
-    per_hour = [sum(counts.get(hour - 3600 * k + 900 * j, 0) for j in range(4)) / 4 for k in range(1, 25)]
-    return max(counts.get(last - 900, 0), counts.get(last, 0)) / statistics.median(per_hour)
+    baseline = statistics.median(sum(at(hour - 3600 * k + 900 * j) for j in range(4)) / 4 for k in range(1, 25))
+    scrapes = [at(b) for b in (last - 1800, last - 900, last) if at(b) > 0]
+    cells = 0 if not at(last - 900) and not at(last) else max(scrapes[-2:]) if len(scrapes) >= 2 else None
+    value = cells / baseline if cells is not None and baseline > 0 else None
+    return cells, baseline, value
+
+
+def drop_value(ch, last):
+    """Shop DROP's coverage at the bucket `last` from price_aligned."""
+    return coverage(bucket_cells(ch, DROP), DROP, last)[2]
+
+
+def coverage_found(counts, shop, last, drop=0.3):
+    cells, baseline, value = coverage(counts, shop, last)
+    return value is not None and value < 1 - drop and baseline - cells >= 2
+
+
+def iso_tokyo(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + 9 * 3600)) + TOKYO
 
 
 def epoch(iso):
@@ -373,6 +400,21 @@ def main():
         check(status == 200 and body["count"] == 0, "clean set: the endpoint has no finding (%s)" % body)
         found, _ = metric_findings(s2.base)
         check(not found, "clean set: /metrics has no ypa_shop_finding (%s)" % sorted(found))
+        # The clean set's last day bucket by bucket (the endpoint at each `at`): the coverage findings are those
+        # recomputed here from price_aligned, and each is a shop with no cell in the last two buckets (datagen's
+        # outages and runs of missed scrapes), none a missed scrape next to one that listed few iPhones.
+        counts = bucket_cells(clean.ch)
+        day = epoch(DAY + "T00:00" + TOKYO)
+        wrong, seen = [], set()
+        for t in range(day, day + 86400, 900):
+            want = {s for s in range(1, SHOPS + 1) if coverage_found(counts, s, t)}
+            got = {s for s, k in kinds_at(s2.base, iso_tokyo(t)) if k == "coverage"}
+            if got != want:
+                wrong.append((iso_tokyo(t)[11:16], sorted(got), sorted(want)))
+            seen |= {(s, counts.get((s, t - 900), 0), counts.get((s, t), 0)) for s in got}
+        check(not wrong, "clean set, every bucket of %s: the coverage findings are price_aligned's (%s)" % (DAY, wrong))
+        check(seen and all(p == 0 and l == 0 for _, p, l in seen),
+              "clean set: each coverage finding is a shop with no cell in its last two buckets (%s)" % sorted(seen))
     finally:
         if browser:
             browser.d.quit()

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <vector>
 #include <cstdio>
@@ -464,10 +465,11 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
 
 // The coverage rule replayed cycle by cycle on the edge set, against an expectation computed here from
 // price_aligned's rows per (shop, bucket) read with clickhouse-client (not from shop_health): at the
-// cycle's bucket T, the larger of the shop's cells in T - 15 min and T against the median over the 24
-// whole hours before T's hour of (the hour's cells / 4); a finding when below 70 % and at least 2 cells
-// short. Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to 18:15): its first
-// cycle with two empty buckets is 18:30.
+// cycle's bucket T, the larger of the shop's last two scrapes (buckets with cells) among T - 30 min,
+// T - 15 min and T (0 when the last two buckets are empty, nothing with a single scrape) against the
+// median over the 24 whole hours before T's hour of (the hour's cells / 4); a finding when below 70 % and
+// at least 2 cells short. Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to
+// 18:15): its first cycle with two empty buckets is 18:30.
 TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
   TimeZone tokyo("Asia/Tokyo");
   BucketGrid grid(tokyo, 15);
@@ -508,7 +510,17 @@ TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
       }
       std::sort(per_hour.begin(), per_hour.end());
       double baseline = (per_hour[11] + per_hour[12]) / 2;
-      double recent = std::max(at(shop, t - 900), at(shop, t));
+      // The last two buckets empty: 0 cells; otherwise the larger of the last two scrapes (buckets with
+      // cells) among the last three, none with a single scrape.
+      std::vector<double> scrapes;
+      for (EpochSeconds b : {t - 1800, t - 900, t}) {
+        if (at(shop, b) > 0) scrapes.push_back(at(shop, b));
+      }
+      double recent = 0;
+      if (at(shop, t - 900) > 0 || at(shop, t) > 0) {
+        if (scrapes.size() < 2) continue;
+        recent = std::max(scrapes[scrapes.size() - 2], scrapes.back());
+      }
       if (baseline > 0 && recent / baseline < 0.7 && baseline - recent >= 2) {
         want += std::to_string(shop) + " ";
         ++expected_total;
@@ -576,7 +588,7 @@ TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWit
     s.shop_id = id;
     s.last_record = last - 60;
     s.hour = s.ratio_hour = last - 1800;
-    s.recent_cells = recent;
+    s.bucket_cells = {recent, recent, recent};
     s.baseline = baseline;
     return s;
   };
@@ -590,8 +602,8 @@ TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWit
   EXPECT_EQ(found[0].kind, store::FindingKind::kCoverage);
   EXPECT_DOUBLE_EQ(found[0].value, 0.625);
   EXPECT_EQ(found[0].text,
-            "shop 1 coverage dropped to 62 %: at most 5 cells in the buckets 2025-04-02T12:30:00+09:00 and the one "
-            "before, 8.00 per bucket in the 24 hours before (limit 70 %)");
+            "shop 1 coverage dropped to 62 %: at most 5 cells in its last two scrapes up to 2025-04-02T12:30:00+09:00, "
+            "8.00 per bucket in the 24 hours before (limit 70 %)");
   EXPECT_EQ(found[1].shop_id, 6u);
   EXPECT_EQ(found[1].value, 0.0);
   EXPECT_EQ(store::finding_kind_name(found[1].kind), "coverage");
@@ -600,6 +612,54 @@ TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWit
   auto half = store::evaluate_findings({shop(1, 5, 8), shop(6, 0, 7.25)}, limits, last, grid);
   ASSERT_EQ(half.size(), 1u);
   EXPECT_EQ(half[0].shop_id, 6u);
+}
+
+// A missed scrape is no evidence: the rule compares the larger of the shop's last two scrapes (buckets
+// with cells) among the last three buckets, so a missed scrape next to one that listed few iPhones is no
+// drop, and one missed scrape in the middle of a real drop does not clear it; two low scrapes are a drop;
+// the last two buckets empty are a coverage of 0; a single scrape among the three measures nothing.
+TEST(ShopHealthFindingsTest, CoverageDropComparesTheLastTwoScrapesNotAMissedOne) {
+  TimeZone tokyo("Asia/Tokyo");
+  BucketGrid grid(tokyo, 15);
+  store::HealthThresholds limits;
+  const EpochSeconds last = tokyo.from_local({2025, 4, 2, 12, 30, 0});
+  auto shop = [&](std::uint32_t id, std::array<std::uint64_t, 3> cells) {
+    store::ShopState s;
+    s.shop_id = id;
+    s.last_record = last - 60;
+    s.hour = s.ratio_hour = last - 1800;
+    s.bucket_cells = cells;  // 12:00, 12:15, 12:30
+    s.baseline = 8;
+    return s;
+  };
+  std::vector<store::ShopState> shops{
+      shop(1, {8, 0, 2}),  // a missed scrape, then one that listed 2 of 8: the last two scrapes are 8 and 2
+      shop(2, {8, 2, 0}),  // one that listed 2, then a missed one
+      shop(3, {8, 3, 4}),  // two low scrapes: 4 of 8
+      shop(4, {8, 0, 0}),  // silent for two buckets: 0
+      shop(5, {3, 0, 2}),  // two low scrapes with a missed one between: 3 of 8
+      shop(6, {0, 0, 2}),  // back from a silence: one scrape measures nothing
+      shop(7, {0, 3, 0}),  // one scrape among three
+      shop(8, {8, 6, 3}),  // the larger of the last two is 6: 75 %
+  };
+  auto found = store::evaluate_findings(shops, limits, last, grid);
+  std::vector<std::pair<std::uint32_t, double>> got;
+  for (const auto& f : found) {
+    EXPECT_EQ(f.kind, store::FindingKind::kCoverage) << f.text;
+    got.emplace_back(f.shop_id, f.value);
+  }
+  EXPECT_EQ(got, (std::vector<std::pair<std::uint32_t, double>>{{3, 0.5}, {4, 0.0}, {5, 0.375}}));
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].text,
+            "shop 3 coverage dropped to 50 %: at most 4 cells in its last two scrapes up to 2025-04-02T12:30:00+09:00, "
+            "8.00 per bucket in the 24 hours before (limit 70 %)");
+  // The value /metrics shows: the compared cells over the baseline, not measured with a single scrape.
+  std::vector<double> value;
+  for (const auto& s : shops) value.push_back(store::coverage_of(s));
+  EXPECT_EQ(value[0], 1.0);
+  EXPECT_EQ(value[1], 1.0);
+  EXPECT_EQ(value[7], 0.75);
+  EXPECT_TRUE(std::isnan(value[5]) && std::isnan(value[6]));
 }
 
 // One shop at ten times its prices raises the cross-shop mean of every iPhone it reports, and with it
