@@ -33,10 +33,13 @@ class ZooKeeperServer {
   ZooKeeperServer(Layout layout, std::optional<RunAs> run_as);
 
   std::optional<pid_t> running_pid() const;
-  // Writes zoo.cfg, starts the server and waits until its port accepts connections.
+  // Writes zoo.cfg, starts the server and waits until it serves requests.
   void start();
   void stop();
-  bool accepts_connections() const;
+  // Whether it answers `srvr` with its mode. Its port accepts connections a while before that (the
+  // database is still loading), and a ClickHouse 18.16 server whose first ZooKeeper session fails
+  // then crashes on its first ON CLUSTER statement (a null session in its DDL worker).
+  bool serves_requests() const;
 
  private:
   std::string config_file() const { return layout_.zk_root() + "/zoo.cfg"; }

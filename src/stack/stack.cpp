@@ -100,7 +100,7 @@ std::optional<StackStatus> status(const std::string& dir) {
   if (!layout->cluster.empty()) {
     ZooKeeperServer zk(*layout, run_as);
     auto zk_pid = zk.running_pid();
-    s.zookeeper = {zk_pid.has_value() && zk.accepts_connections(), zk_pid, layout->zk_port};
+    s.zookeeper = {zk_pid.has_value() && zk.serves_requests(), zk_pid, layout->zk_port};
     ClickHouseServer ch2(node_layout(*layout, 2), run_as);
     auto ch2_pid = ch2.running_pid();
     s.clickhouse2 = {ch2_pid.has_value() && ch2.accepts_queries(), ch2_pid, layout->ch2_port};
