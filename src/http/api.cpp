@@ -675,21 +675,24 @@ Response Api::compare(const Call& c) {
   return json_response(200, Json::parse(result.dump()));
 }
 
-Response Api::token_obtain(const Call& c) {
-  auto a = tokens_.obtain_pair(auth::TokenRequest{c.request.content_type, c.request.body, c.request.multipart,
-                                                  c.request.client_address});
+namespace {
+
+auth::TokenRequest token_request(const Request& request) {
+  return auth::TokenRequest{request.content_type, request.body, request.multipart, request.client_address};
+}
+
+template <typename Answer>
+Response token_response(Answer a) {
   Response r = json_response(a.status, a.body);
   r.headers = std::move(a.headers);
   return r;
 }
 
-Response Api::token_refresh(const Call& c) {
-  auto a = tokens_.refresh(auth::TokenRequest{c.request.content_type, c.request.body, c.request.multipart,
-                                              c.request.client_address});
-  Response r = json_response(a.status, a.body);
-  r.headers = std::move(a.headers);
-  return r;
-}
+}  // namespace
+
+Response Api::token_obtain(const Call& c) { return token_response(tokens_.obtain_pair(token_request(c.request))); }
+
+Response Api::token_refresh(const Call& c) { return token_response(tokens_.refresh(token_request(c.request))); }
 
 Response Api::shop_health(const Call& c) {
   FormErrors e;
