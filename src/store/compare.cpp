@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <set>
 
 #include "clickhouse/client.hpp"
 #include "core/errors.hpp"
+#include "store/compare_rows.hpp"
 #include "store/names.hpp"
 #include "store/run_id.hpp"
 #include "store/runs.hpp"
@@ -23,7 +23,7 @@ namespace {
 // How one run table is keyed, how its rows map to a scope, and how a month is cut into slices.
 struct TableShape {
   std::vector<std::string> keys;
-  std::string scope_expression;
+  std::string scope_prefix;  // the scope is "<prefix><first key>"; "" when the first key is the scope itself
   std::string slice_expression;
   bool has_shop;
   bool per_shop = false;                  // no iPhone or cohort scopes: skipped under --scope
@@ -31,11 +31,9 @@ struct TableShape {
 };
 
 const TableShape& shape_of(std::string_view table) {
-  static const TableShape kPriceAligned{
-      {"iphone_id", "shop_id", "bucket"}, "concat('iphone:', toString(iphone_id))", "iphone_id", true, false, {}};
-  static const TableShape kFeaturesWide{{"scope", "bucket"}, "scope", "cityHash64(scope)", false, false, {}};
-  static const TableShape kShopHealth{
-      {"shop_id", "bucket"}, "concat('shop:', toString(shop_id))", "shop_id", false, true, {"last_recorded_at"}};
+  static const TableShape kPriceAligned{{"iphone_id", "shop_id", "bucket"}, "iphone:", "iphone_id", true, false, {}};
+  static const TableShape kFeaturesWide{{"scope", "bucket"}, "", "cityHash64(scope)", false, false, {}};
+  static const TableShape kShopHealth{{"shop_id", "bucket"}, "shop:", "shop_id", false, true, {"last_recorded_at"}};
   if (table == "price_aligned") return kPriceAligned;
   if (table == "features_wide") return kFeaturesWide;
   if (table == "shop_health") return kShopHealth;
@@ -59,19 +57,6 @@ std::optional<std::uint32_t> iphone_of(std::string_view scope) {
   return static_cast<std::uint32_t>(std::stoul(std::string(digits)));
 }
 
-std::uint64_t u64(const std::optional<std::string>& cell) {
-  return cell ? std::stoull(*cell) : 0;
-}
-double f64(const std::optional<std::string>& cell) {
-  return cell ? std::stod(*cell) : std::nan("");
-}
-
-// Per value column, per row of the outer result: rows_differ, null_vs_value, max, bucket, [shop], a, b.
-std::size_t stats_per_column(bool has_shop) {
-  return has_shop ? 7 : 6;
-}
-constexpr std::size_t kLeadingCells = 6;  // scope, rows_a, rows_b, only_a, only_b, rows_differ
-
 std::vector<std::string> value_columns(clickhouse::Client& client, const std::string& database,
                                        std::string_view table) {
   const TableShape& shape = shape_of(table);
@@ -93,81 +78,31 @@ bool Comparison::equal() const {
   return std::all_of(tables.begin(), tables.end(), [](const TableComparison& t) { return t.equal(); });
 }
 
-std::string compare_slice_sql(const std::string& database, std::string_view table,
-                              const std::vector<std::string>& value_columns, const CompareOptions& options,
-                              int month, std::uint64_t slices, std::uint64_t slice) {
-  return compare_months_sql(database, table, value_columns, options, {month}, slices, slice);
-}
-
-std::string compare_months_sql(const std::string& database, std::string_view table,
-                               const std::vector<std::string>& value_columns, const CompareOptions& options,
-                               const std::vector<int>& months, std::uint64_t slices, std::uint64_t slice) {
+std::string compare_read_sql(const std::string& database, std::string_view table,
+                             const std::vector<std::string>& value_columns, const CompareOptions& options,
+                             CompareSide side, const std::vector<int>& months, std::uint64_t slices,
+                             std::uint64_t slice) {
   const TableShape& shape = shape_of(table);
   validate_run_id(options.base, "--base");
   validate_run_id(options.target, "--target");
-  std::string a = string_literal(options.base);
-  std::string b = string_literal(options.target);
-  std::string tol = fmt::format("{}", options.tolerance);  // shortest text that reads back exactly
+  if (months.empty()) throw std::logic_error("compare_read_sql: no month");
 
-  std::vector<std::string> inner{fmt::format("{} AS scope_out", shape.scope_expression), "bucket"};
-  if (shape.has_shop) inner.push_back("shop_id");
-  inner.push_back(fmt::format("countIf(run_id = {}) > 0 AS in_a", a));
-  inner.push_back(fmt::format("countIf(run_id = {}) > 0 AS in_b", b));
-  inner.push_back("in_a AND in_b AS both_in");
-  std::vector<std::string> outer{
-      "scope_out",       "sum(in_a)", "sum(in_b)", "sum(in_a AND NOT in_b)", "sum(in_b AND NOT in_a)",
-      "sum(row_differs)"};
-  std::vector<std::string> differs;
-  for (std::size_t i = 0; i < value_columns.size(); ++i) {
-    std::string col = identifier(value_columns[i]);
-    if (std::find(shape.time_columns.begin(), shape.time_columns.end(), value_columns[i]) !=
-        shape.time_columns.end()) {
+  std::vector<std::string> select;
+  for (const auto& key : shape.keys) select.push_back(key == "bucket" ? "toUInt32(bucket)" : identifier(key));
+  for (const auto& name : value_columns) {
+    std::string col = identifier(name);
+    if (std::find(shape.time_columns.begin(), shape.time_columns.end(), name) != shape.time_columns.end()) {
       col = fmt::format("toUInt32({})", col);  // ifNull(DateTime, 0) has no common type
     }
-    std::string va = fmt::format("a_{}", i), vb = fmt::format("b_{}", i);
-    std::string na = fmt::format("an_{}", i), nb = fmt::format("bn_{}", i);
-    // NULL travels as a flag beside the value: on 18.16 anyIf over a Nullable column returns 0, not NULL,
-    // for a run whose value is NULL when the other run's value (a row failing the condition) is not.
-    inner.push_back(fmt::format("anyIf(isNull({}), run_id = {}) AS {}", col, a, na));
-    inner.push_back(fmt::format("anyIf(isNull({}), run_id = {}) AS {}", col, b, nb));
-    inner.push_back(fmt::format("anyIf(toFloat64(ifNull({}, 0)), run_id = {}) AS {}", col, a, va));
-    inner.push_back(fmt::format("anyIf(toFloat64(ifNull({}, 0)), run_id = {}) AS {}", col, b, vb));
-    inner.push_back(fmt::format("both_in AND ({0} != {1}) AS n_{2}", na, nb, i));
-    // NULL vs value differs; both NULL is equal; NaN equals only NaN and an infinity only itself.
-    inner.push_back(
-        fmt::format("both_in AND multiIf({0} OR {1}, {0} != {1}, isFinite({2}) AND isFinite({3}), "
-                    "abs({2} - {3}) > {4} * greatest(1., abs({2})), NOT ({2} = {3} OR (isNaN({2}) AND "
-                    "isNaN({3})))) AS d_{5}",
-                    na, nb, va, vb, tol, i));
-    inner.push_back(
-        fmt::format("if(both_in AND NOT {0} AND NOT {1} AND isFinite({2}) AND isFinite({3}), abs({2} - {3}), "
-                    "-1.) AS x_{4}",
-                    na, nb, va, vb, i));
-    differs.push_back(fmt::format("d_{}", i));
-    outer.push_back(fmt::format("sum(d_{})", i));
-    outer.push_back(fmt::format("sum(n_{})", i));
-    outer.push_back(fmt::format("max(x_{})", i));
-    // Where the largest difference is: among equal differences the earliest bucket (then the lowest
-    // shop), so that every server names the same key (argMax itself picks any of the tied rows, and
-    // 18.16 and 26.x pick differently; tests/compat).
-    const std::string where_key =
-        fmt::format("(x_{}, -toInt64(toUInt32(bucket)){})", i, shape.has_shop ? ", -toInt64(shop_id)" : "");
-    // Only rows with a positive difference can hold the place: compare_runs names a place only for a
-    // maximum above 0 (x is -1 or 0 elsewhere), so -If skips the slow comparison of tuple keys for every
-    // equal row and the place it names does not change.
-    const std::string positive = fmt::format("x_{} > 0", i);
-    outer.push_back(fmt::format("toUInt32(argMaxIf(bucket, {}, {}))", where_key, positive));
-    if (shape.has_shop) outer.push_back(fmt::format("argMaxIf(shop_id, {}, {})", where_key, positive));
-    outer.push_back(fmt::format("argMaxIf({}, {}, {})", va, where_key, positive));
-    outer.push_back(fmt::format("argMaxIf({}, {}, {})", vb, where_key, positive));
+    // Every value as a NULL flag and a Float64, so that one loop here compares every column type.
+    select.push_back(fmt::format("isNull({})", col));
+    select.push_back(fmt::format("toFloat64(ifNull({}, 0))", col));
   }
-  inner.push_back(fmt::format("({}) AS row_differs",
-                              differs.empty() ? "0" : fmt::format("{}", fmt::join(differs, " OR "))));
 
-  std::vector<std::string> where{fmt::format("run_id IN ({}, {})", a, b),
-                                 months.size() == 1
-                                     ? fmt::format("toYYYYMM(bucket) = {}", months.front())
-                                     : fmt::format("toYYYYMM(bucket) IN ({})", fmt::join(months, ", "))};
+  std::vector<std::string> where{
+      fmt::format("run_id = {}", string_literal(side == CompareSide::kBase ? options.base : options.target)),
+      months.size() == 1 ? fmt::format("toYYYYMM(bucket) = {}", months.front())
+                         : fmt::format("toYYYYMM(bucket) IN ({})", fmt::join(months, ", "))};
   if (options.from) where.push_back(fmt::format("bucket >= toDateTime({})", *options.from));
   if (options.to) where.push_back(fmt::format("bucket <= toDateTime({})", *options.to));
   if (!options.scopes.empty()) {
@@ -184,10 +119,49 @@ std::string compare_months_sql(const std::string& database, std::string_view tab
   }
   if (slices > 1) where.push_back(fmt::format("{} % {} = {}", shape.slice_expression, slices, slice));
 
-  return fmt::format("SELECT {} FROM (SELECT {} FROM {} FINAL WHERE {} GROUP BY {}) GROUP BY scope_out",
-                     fmt::join(outer, ", "), fmt::join(inner, ", "), qualified_table(database, table),
-                     fmt::join(where, " AND "), fmt::join(shape.keys, ", "));
+  return fmt::format("SELECT {} FROM {} FINAL WHERE {}", fmt::join(select, ", "),
+                     qualified_table(database, table), fmt::join(where, " AND "));
 }
+
+namespace {
+
+// Feeds one block of compare_read_sql's result to the comparer.
+void add_block(RowComparer& comparer, const TableShape& shape, CompareSide side, const clickhouse::Block& block,
+               std::vector<std::uint8_t>& nulls, std::vector<double>& values) {
+  const std::size_t width = comparer.column_count();
+  const std::size_t first_value = shape.keys.size();
+  const std::size_t rows = block.row_count();
+  std::vector<const clickhouse::ColumnUInt8*> null_columns(width);
+  std::vector<const clickhouse::ColumnFloat64*> value_columns(width);
+  for (std::size_t i = 0; i < width; ++i) {
+    null_columns[i] = &block.column(first_value + 2 * i).as<clickhouse::ColumnUInt8>();
+    value_columns[i] = &block.column(first_value + 2 * i + 1).as<clickhouse::ColumnFloat64>();
+  }
+  const auto& bucket = block.column(first_value - 1).as<clickhouse::ColumnUInt32>();
+  const clickhouse::ColumnUInt32* shop = shape.has_shop ? &block.column(1).as<clickhouse::ColumnUInt32>() : nullptr;
+  const clickhouse::ColumnUInt32* id =
+      shape.scope_prefix.empty() ? nullptr : &block.column(0).as<clickhouse::ColumnUInt32>();
+  const clickhouse::ColumnString* scope =
+      shape.scope_prefix.empty() ? &block.column(0).as<clickhouse::ColumnString>() : nullptr;
+  nulls.resize(width);
+  values.resize(width);
+  for (std::size_t row = 0; row < rows; ++row) {
+    for (std::size_t i = 0; i < width; ++i) {
+      nulls[i] = (*null_columns[i])[row];
+      values[i] = (*value_columns[i])[row];
+    }
+    const std::uint32_t shop_id = shop ? (*shop)[row] : 0;
+    RowKey key = id ? comparer.key(shape.scope_prefix, (*id)[row], shop_id, bucket[row])
+                    : comparer.key((*scope)[row], shop_id, bucket[row]);
+    if (side == CompareSide::kBase) {
+      comparer.add_base(key, nulls.data(), values.data());
+    } else {
+      comparer.add_target(key, nulls.data(), values.data());
+    }
+  }
+}
+
+}  // namespace
 
 Comparison compare_runs(clickhouse::Client& client, const std::string& database,
                         const CompareOptions& options, const TimeZone& zone) {
@@ -240,10 +214,7 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
       month_rows[p.month] += p.rows;
     }
     auto columns = value_columns(client, database, table);
-    for (const auto& c : columns) tc.columns.push_back(ColumnDiff{c, 0, 0, 0, std::nullopt});
-    std::map<std::string, ScopeDiff> scopes;
-    const std::size_t per_column = stats_per_column(shape.has_shop);
-    // Each statement: one month cut into slices, or (one_statement) every month at once.
+    // Each pair of reads: one month cut into slices, or (one_statement) every month at once.
     std::vector<std::pair<std::vector<int>, std::uint64_t>> statements;  // months, slices
     for (const auto& [month, rows] : month_rows) {
       tc.months.push_back(month);
@@ -253,39 +224,31 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
       }
     }
     if (options.one_statement && !tc.months.empty()) statements.push_back({tc.months, 1});
+    RowComparer comparer(columns, options.tolerance);
+    std::vector<std::uint8_t> nulls;
+    std::vector<double> values;
     for (const auto& [months, slices] : statements) {
       for (std::uint64_t slice = 0; slice < slices; ++slice) {
-        for (const auto& row :
-             client.select_rows(compare_months_sql(database, table, columns, options, months, slices, slice))) {
-          std::string scope = row.at(0).value_or("");
-          ScopeDiff& sd = scopes[scope];
-          sd.scope = scope;
-          tc.rows_base += u64(row.at(1));
-          tc.rows_target += u64(row.at(2));
-          sd.only_base += u64(row.at(3));
-          sd.only_target += u64(row.at(4));
-          sd.rows_differ += u64(row.at(5));
-          for (std::size_t i = 0; i < columns.size(); ++i) {
-            std::size_t at = kLeadingCells + i * per_column;
-            ColumnDiff& cd = tc.columns[i];
-            cd.rows_differ += u64(row.at(at));
-            cd.null_vs_value += u64(row.at(at + 1));
-            double max = f64(row.at(at + 2));
-            // Only a real difference has a place worth naming (at 0 every row ties).
-            if (max > cd.max_abs_diff) {
-              DiffLocation where{scope, std::nullopt, static_cast<EpochSeconds>(u64(row.at(at + 3))), 0, 0};
-              std::size_t next = at + 4;
-              if (shape.has_shop) where.shop_id = static_cast<std::uint32_t>(u64(row.at(next++)));
-              where.base_value = f64(row.at(next));
-              where.target_value = f64(row.at(next + 1));
-              cd.max_abs_diff = max;
-              cd.where = where;
-            }
-          }
+        for (CompareSide side : {CompareSide::kBase, CompareSide::kTarget}) {
+          client.select(compare_read_sql(database, table, columns, options, side, months, slices, slice),
+                        [&](const clickhouse::Block& block) { add_block(comparer, shape, side, block, nulls, values); });
         }
+        comparer.end_slice();
       }
     }
-    for (auto& [_, sd] : scopes) {
+    for (const ColumnTally& column : comparer.columns()) {
+      ColumnDiff cd{column.column, column.rows_differ, column.null_vs_value, column.max_abs_diff, std::nullopt};
+      if (column.place) {
+        const auto& p = *column.place;
+        cd.where = DiffLocation{p.scope, shape.has_shop ? std::optional<std::uint32_t>(p.shop) : std::nullopt,
+                                p.bucket, p.base_value, p.target_value};
+      }
+      tc.columns.push_back(std::move(cd));
+    }
+    for (const ScopeTally& scope : comparer.scopes()) {
+      tc.rows_base += scope.rows_base;
+      tc.rows_target += scope.rows_target;
+      ScopeDiff sd{scope.scope, scope.only_base, scope.only_target, scope.rows_differ};
       tc.only_base += sd.only_base;
       tc.only_target += sd.only_target;
       tc.rows_differ += sd.rows_differ;

@@ -1,6 +1,6 @@
-// compare_runs (SPEC §8): what differs between two runs, computed inside ClickHouse one month
-// partition (and, for big months, one slice of scopes) at a time, so that a year of data fits in the
-// server's memory. Only per-scope totals travel back to this process.
+// compare_runs (SPEC §8): what differs between two runs. ClickHouse reads both runs' rows one month
+// partition (and, for big months, one slice of scopes) at a time; this process matches them by key and
+// applies the difference rules (store/compare_rows.hpp), holding one slice of the base run in memory.
 #pragma once
 
 #include <cstdint>
@@ -27,13 +27,13 @@ struct CompareOptions {
   std::optional<EpochSeconds> to;    // last bucket compared, inclusive
   std::vector<std::string> scopes;   // empty: all; price_aligned uses the iphone:<id> ones
   std::size_t top_scopes = 10;
-  // Stored rows x value columns that one statement groups at most. A cell costs the server about 55
-  // bytes of GROUP BY state (measured on 18.16), so the default bounds a statement near 2 GB; bigger
+  // Stored rows of both runs x value columns that one slice reads at most. The base run's half is held
+  // here at about 9 bytes a cell (and 12 a row), so the default bounds a slice near 100 MB; bigger
   // months are cut into slices of scopes (features_wide) or iPhones (price_aligned).
-  std::uint64_t slice_cells = 40'000'000;
-  // Every month in one statement instead of one (or more) per month, ignoring slice_cells: for a few
-  // scopes over a range, whose rows are a small part of each month (the API's compare of one scope).
-  // The same result; one statement's fixed cost instead of one per month.
+  std::uint64_t slice_cells = 16'000'000;
+  // Every month in one pair of reads instead of one (or more) per month, ignoring slice_cells: for a
+  // few scopes over a range, whose rows are a small part of each month (the API's compare of one
+  // scope). The same result; one statement's fixed cost instead of one per month.
   bool one_statement = false;
 };
 
@@ -94,16 +94,16 @@ class UnknownRunError : public InputError {
 Comparison compare_runs(clickhouse::Client& client, const std::string& database,
                         const CompareOptions& options, const TimeZone& zone);
 
-// The statement that compares one month slice of one table; exposed for tests. `value_columns` are
-// compared, `slices` > 1 adds `<slice expression> % slices = slice`.
-std::string compare_slice_sql(const std::string& database, std::string_view table,
-                              const std::vector<std::string>& value_columns, const CompareOptions& options,
-                              int month, std::uint64_t slices, std::uint64_t slice);
+enum class CompareSide { kBase, kTarget };
 
-// The same for several months at once (CompareOptions::one_statement).
-std::string compare_months_sql(const std::string& database, std::string_view table,
-                               const std::vector<std::string>& value_columns, const CompareOptions& options,
-                               const std::vector<int>& months, std::uint64_t slices, std::uint64_t slice);
+// The statement that reads one run's rows of one table for compare_runs (store/compare_rows.hpp applies
+// the rules): the key columns, then per value column its NULL flag and its value as Float64, FINAL,
+// within `months`, the range and the scopes. `slices` > 1 adds `<slice expression> % slices = slice`.
+// Exposed for tests.
+std::string compare_read_sql(const std::string& database, std::string_view table,
+                             const std::vector<std::string>& value_columns, const CompareOptions& options,
+                             CompareSide side, const std::vector<int>& months, std::uint64_t slices,
+                             std::uint64_t slice);
 
 std::string format_comparison(const Comparison& comparison, const TimeZone& zone);
 nlohmann::json comparison_json(const Comparison& comparison, const TimeZone& zone);

@@ -72,7 +72,7 @@ KINDS = [
     ("pipeline_history_state", r"^SELECT scope, .* FROM \(SELECT scope, bucket, .* GROUP BY scope, bucket\) GROUP BY scope$", "replay"),
     ("run_max_bucket", r"^SELECT toUInt32\(max\(bucket\)\) FROM `DB`\.`\w+` WHERE run_id = \?$", "replay"),
     ("run_min_bucket", r"^SELECT toUInt32\(min\(bucket\)\) FROM `DB`\.`\w+` WHERE run_id = \?$", "replay"),
-    ("compare", r"^SELECT .* FROM \(SELECT .* FROM `DB`\.`\w+` FINAL WHERE .* GROUP BY .*\) GROUP BY scope_out$", "replay"),
+    ("compare_read", r"^SELECT `\w+`(, `\w+`)?, toUInt32\(bucket\), isNull\(.* FROM `DB`\.`\w+` FINAL WHERE run_id = \?", "replay"),
     ("api_count_features", r"^SELECT count\(\) FROM `DB`\.`features_wide` FINAL WHERE", "replay"),
     ("api_bars", r"^SELECT toUInt32\(bucket\), scope, mean, median, std, toUInt32\(shop_count\), dispersion", "replay"),
     ("api_count_feature_items", r"^SELECT count\(\) \* \? FROM `DB`\.`features_wide` FINAL WHERE", "replay"),
@@ -417,35 +417,10 @@ def self_check(checks):
     return problems
 
 
-def select_list(sql):
-    """The expressions of the outermost SELECT, split at top-level commas."""
-    body = sql[len("SELECT "):]
-    out, depth, start = [], 0, 0
-    for i, c in enumerate(body):
-        if c in "([":
-            depth += 1
-        elif c in ")]":
-            depth -= 1
-        elif depth == 0 and c == ",":
-            out.append(body[start:i].strip())
-            start = i + 1
-        elif depth == 0 and body.startswith(" FROM ", i):
-            break
-    out.append(body[start:i].strip())
-    return out
-
-
 def ignored_cells(kind, sql):
     """Cells of a result row that legitimately differ between engines: row -> set of column indexes."""
     if kind == "partitions":
         return lambda row: {3}  # sum(bytes_on_disk): each engine's own storage format
-    if kind == "compare":
-        # argMaxIf(..., x_k, x_k > 0) names where column k differs most; at max(x_k) <= 0 no row counts and
-        # each engine answers its own empty value (compare.cpp reads them only when the maximum is above 0).
-        exprs = select_list(sql)
-        max_at = {m.group(1): i for i, e in enumerate(exprs) for m in [re.fullmatch(r"max\((x_\d+)\)", e)] if m}
-        arg_of = {i: m.group(1) for i, e in enumerate(exprs) for m in [re.search(r"argMax(?:If)?\(.*, \((x_\d+), ", e)] if m}
-        return lambda row: {i for i, x in arg_of.items() if as_number(row[max_at[x]]) <= 0}
     return lambda row: set()
 
 

@@ -69,34 +69,31 @@ TEST(CopySql, RenamesTheRunWithoutAnAliasAndDeduplicates) {
       "WHERE run_id = 'bf1' AND toYYYYMM(bucket) = 202501");
 }
 
-TEST(CompareSql, GroupsBothRunsByKeyWithoutAJoin) {
+TEST(CompareSql, ReadsOneRunsKeysAndEveryValueAsANullFlagAndAFloat) {
   CompareOptions o;
   o.base = "live";
   o.target = "bf2";
   o.tolerance = 1e-6;
   o.from = 1735657200;
   o.scopes = {"iphone:42", "cohort:top'3"};
-  auto fw = compare_slice_sql("db", "features_wide", {"mean", "std"}, o, 202501, 4, 3);
-  EXPECT_EQ(fw.find("JOIN"), std::string::npos);
-  EXPECT_NE(fw.find("FROM `db`.`features_wide` FINAL"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("GROUP BY scope, bucket) GROUP BY scope_out"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("anyIf(toFloat64(ifNull(`std`, 0)), run_id = 'bf2') AS b_1"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("anyIf(isNull(`std`), run_id = 'bf2') AS bn_1"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("abs(a_0 - b_0) > 1e-06 * greatest(1., abs(a_0))"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("toYYYYMM(bucket) = 202501"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("bucket >= toDateTime(1735657200)"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("scope IN ('iphone:42', 'cohort:top\\'3')"), std::string::npos) << fw;
-  EXPECT_NE(fw.find("cityHash64(scope) % 4 = 3"), std::string::npos) << fw;
+  auto fw = compare_read_sql("db", "features_wide", {"mean", "std"}, o, CompareSide::kTarget, {202501}, 4, 3);
+  EXPECT_EQ(fw,
+            "SELECT `scope`, toUInt32(bucket), isNull(`mean`), toFloat64(ifNull(`mean`, 0)), isNull(`std`), "
+            "toFloat64(ifNull(`std`, 0)) FROM `db`.`features_wide` FINAL WHERE run_id = 'bf2' AND "
+            "toYYYYMM(bucket) = 202501 AND bucket >= toDateTime(1735657200) AND scope IN ('iphone:42', "
+            "'cohort:top\\'3') AND cityHash64(scope) % 4 = 3");
 
-  auto pa = compare_slice_sql("db", "price_aligned", {"price_new"}, o, 202501, 1, 0);
-  EXPECT_NE(pa.find("GROUP BY iphone_id, shop_id, bucket)"), std::string::npos) << pa;
-  EXPECT_NE(pa.find("iphone_id IN (42)"), std::string::npos) << pa;
-  EXPECT_NE(pa.find("argMaxIf(shop_id, (x_0, -toInt64(toUInt32(bucket)), -toInt64(shop_id)), x_0 > 0)"),
-            std::string::npos)
-      << pa;
-  EXPECT_NE(fw.find("toUInt32(argMaxIf(bucket, (x_1, -toInt64(toUInt32(bucket))), x_1 > 0))"), std::string::npos)
-      << fw;
-  EXPECT_EQ(pa.find(" % "), std::string::npos) << pa;
+  auto pa = compare_read_sql("db", "price_aligned", {"price_new"}, o, CompareSide::kBase, {202501, 202502}, 1, 0);
+  EXPECT_EQ(pa,
+            "SELECT `iphone_id`, `shop_id`, toUInt32(bucket), isNull(`price_new`), "
+            "toFloat64(ifNull(`price_new`, 0)) FROM `db`.`price_aligned` FINAL WHERE run_id = 'live' AND "
+            "toYYYYMM(bucket) IN (202501, 202502) AND bucket >= toDateTime(1735657200) AND iphone_id IN (42)");
+
+  // A DateTime column is read as its seconds (ifNull(DateTime, 0) has no common type).
+  o.scopes.clear();
+  auto sh = compare_read_sql("db", "shop_health", {"last_recorded_at"}, o, CompareSide::kBase, {202501}, 1, 0);
+  EXPECT_NE(sh.find("toFloat64(ifNull(toUInt32(`last_recorded_at`), 0))"), std::string::npos) << sh;
+  EXPECT_THROW(compare_read_sql("db", "features_wide", {"mean"}, o, CompareSide::kBase, {}, 1, 0), std::logic_error);
 }
 
 }  // namespace

@@ -383,26 +383,27 @@ std::vector<Case> cases() {
       {"unfinished_promotes_sql(database)", "identifier", E::kInert,
        [](auto& v) { return unfinished_promotes_sql(v); }},
       // compare_runs
-      {"compare_slice_sql(database)", "identifier", E::kInert,
+      {"compare_read_sql(database)", "identifier", E::kInert,
        [=](auto& v) {
-         return compare_slice_sql(v, "features_wide", {"mean"}, compare(live, bf, {}), 202501, 2, 1);
+         return compare_read_sql(v, "features_wide", {"mean"}, compare(live, bf, {}), CompareSide::kBase, {202501}, 2, 1);
        }},
-      {"compare_slice_sql(column)", "identifier", E::kInert,
+      {"compare_read_sql(column)", "identifier", E::kInert,
        [=](auto& v) {
-         return compare_slice_sql(db, "price_aligned", {"price_new", v}, compare(live, bf, {}), 202501, 1, 0);
+         return compare_read_sql(db, "price_aligned", {"price_new", v}, compare(live, bf, {}), CompareSide::kTarget,
+                                 {202501}, 1, 0);
        }},
-      {"compare_slice_sql(base)", "--base", E::kRefuse,
+      {"compare_read_sql(base)", "--base", E::kRefuse,
        [=](auto& v) {
-         return compare_slice_sql(db, "features_wide", {"mean"}, compare(v, bf, {}), 202501, 1, 0);
+         return compare_read_sql(db, "features_wide", {"mean"}, compare(v, bf, {}), CompareSide::kTarget, {202501}, 1, 0);
        }},
-      {"compare_slice_sql(target)", "--target", E::kRefuse,
+      {"compare_read_sql(target)", "--target", E::kRefuse,
        [=](auto& v) {
-         return compare_slice_sql(db, "features_wide", {"mean"}, compare(live, v, {}), 202501, 1, 0);
+         return compare_read_sql(db, "features_wide", {"mean"}, compare(live, v, {}), CompareSide::kBase, {202501}, 1, 0);
        }},
-      {"compare_slice_sql(scope)", "", E::kInert,
+      {"compare_read_sql(scope)", "", E::kInert,
        [=](auto& v) {
-         return compare_slice_sql(db, "features_wide", {"mean"}, compare(live, bf, {"iphone:1", v}), 202501,
-                                  1, 0);
+         return compare_read_sql(db, "features_wide", {"mean"}, compare(live, bf, {"iphone:1", v}),
+                                 CompareSide::kBase, {202501}, 1, 0);
        }},
       // api_queries
       {"count_bars_sql(database)", "identifier", E::kInert,

@@ -1,0 +1,155 @@
+#include "store/compare_rows.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace ypa::store {
+
+bool values_differ(bool base_null, double base, bool target_null, double target, double tolerance) {
+  if (base_null || target_null) return base_null != target_null;
+  if (std::isfinite(base) && std::isfinite(target)) {
+    return std::abs(base - target) > tolerance * std::max(1.0, std::abs(base));
+  }
+  return !(base == target || (std::isnan(base) && std::isnan(target)));
+}
+
+RowComparer::RowComparer(std::vector<std::string> columns, double tolerance) : tolerance_(tolerance) {
+  for (auto& c : columns) columns_.push_back(ColumnTally{std::move(c), 0, 0, 0, std::nullopt});
+}
+
+std::uint32_t RowComparer::intern(std::string name) {
+  auto [it, added] = scope_index_.try_emplace(name, static_cast<std::uint32_t>(scopes_.size()));
+  if (added) scopes_.push_back(ScopeTally{std::move(name)});
+  return it->second;
+}
+
+RowKey RowComparer::key(std::string_view scope, std::uint32_t shop, std::uint32_t bucket) {
+  auto it = scope_index_.find(std::string(scope));
+  std::uint32_t index = it != scope_index_.end() ? it->second : intern(std::string(scope));
+  return RowKey{index, shop, bucket};
+}
+
+RowKey RowComparer::key(std::string_view prefix, std::uint32_t id, std::uint32_t shop, std::uint32_t bucket) {
+  auto& ids = prefixed_index_[std::string(prefix)];
+  auto it = ids.find(id);
+  if (it == ids.end()) it = ids.emplace(id, intern(fmt::format("{}{}", prefix, id))).first;
+  return RowKey{it->second, shop, bucket};
+}
+
+void RowComparer::add_base(const RowKey& key, const std::uint8_t* nulls, const double* values) {
+  if (base_sealed_) throw std::logic_error("RowComparer: a base row after a target row of the same slice");
+  base_keys_.push_back(key);
+  base_nulls_.insert(base_nulls_.end(), nulls, nulls + columns_.size());
+  base_values_.insert(base_values_.end(), values, values + columns_.size());
+}
+
+void RowComparer::seal_base() {
+  const std::size_t n = base_keys_.size(), width = columns_.size();
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0U);
+  // Stable: of two rows with one key, the first read is kept.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return base_keys_[a] < base_keys_[b]; });
+  std::vector<RowKey> keys;
+  std::vector<std::uint8_t> nulls;
+  std::vector<double> values;
+  keys.reserve(n);
+  nulls.reserve(n * width);
+  values.reserve(n * width);
+  for (std::uint32_t row : order) {
+    if (!keys.empty() && keys.back() == base_keys_[row]) continue;
+    keys.push_back(base_keys_[row]);
+    nulls.insert(nulls.end(), base_nulls_.begin() + row * width, base_nulls_.begin() + (row + 1) * width);
+    values.insert(values.end(), base_values_.begin() + row * width, base_values_.begin() + (row + 1) * width);
+  }
+  base_keys_ = std::move(keys);
+  base_nulls_ = std::move(nulls);
+  base_values_ = std::move(values);
+  base_matched_.assign(base_keys_.size(), 0);
+  for (const auto& k : base_keys_) ++scopes_[k.scope].rows_base;
+  base_sealed_ = true;
+  next_hint_ = 0;
+}
+
+void RowComparer::add_target(const RowKey& key, const std::uint8_t* nulls, const double* values) {
+  if (!base_sealed_) seal_base();
+  std::size_t row;
+  if (next_hint_ < base_keys_.size() && base_keys_[next_hint_] == key) {
+    row = next_hint_;
+  } else {
+    auto it = std::lower_bound(base_keys_.begin(), base_keys_.end(), key);
+    if (it == base_keys_.end() || !(*it == key)) {
+      target_only_.push_back(key);
+      return;
+    }
+    row = static_cast<std::size_t>(it - base_keys_.begin());
+  }
+  next_hint_ = row + 1;
+  if (base_matched_[row]) return;  // the same key again in the target
+  base_matched_[row] = 1;
+  ++scopes_[key.scope].rows_target;
+  compare_pair(row, key, nulls, values);
+}
+
+bool RowComparer::better_place(const ColumnTally::Place& place, const RowKey& key) const {
+  // Only between two places of the same difference.
+  if (key.bucket != place.bucket) return key.bucket < place.bucket;
+  if (key.shop != place.shop) return key.shop < place.shop;
+  return scopes_[key.scope].scope < place.scope;
+}
+
+void RowComparer::compare_pair(std::size_t base_row, const RowKey& key, const std::uint8_t* nulls,
+                               const double* values) {
+  const std::size_t width = columns_.size();
+  const std::uint8_t* base_nulls = &base_nulls_[base_row * width];
+  const double* base_values = &base_values_[base_row * width];
+  bool row_differs = false;
+  for (std::size_t i = 0; i < width; ++i) {
+    const bool an = base_nulls[i] != 0, bn = nulls[i] != 0;
+    const double a = base_values[i], b = values[i];
+    ColumnTally& column = columns_[i];
+    if (an != bn) ++column.null_vs_value;
+    if (values_differ(an, a, bn, b, tolerance_)) {
+      ++column.rows_differ;
+      row_differs = true;
+    }
+    if (an || bn || !std::isfinite(a) || !std::isfinite(b)) continue;
+    const double x = std::abs(a - b);
+    if (x <= 0 || x < column.max_abs_diff) continue;
+    if (x == column.max_abs_diff && column.place && !better_place(*column.place, key)) continue;
+    column.max_abs_diff = x;
+    column.place = ColumnTally::Place{scopes_[key.scope].scope, key.shop, static_cast<EpochSeconds>(key.bucket),
+                                      a, b};
+  }
+  if (row_differs) ++scopes_[key.scope].rows_differ;
+}
+
+void RowComparer::end_slice() {
+  if (!base_sealed_) seal_base();
+  for (std::size_t row = 0; row < base_keys_.size(); ++row) {
+    if (!base_matched_[row]) ++scopes_[base_keys_[row].scope].only_base;
+  }
+  std::sort(target_only_.begin(), target_only_.end());
+  target_only_.erase(std::unique(target_only_.begin(), target_only_.end()), target_only_.end());
+  for (const auto& k : target_only_) {
+    ++scopes_[k.scope].only_target;
+    ++scopes_[k.scope].rows_target;
+  }
+  base_keys_.clear();
+  base_keys_.shrink_to_fit();
+  base_nulls_.clear();
+  base_nulls_.shrink_to_fit();
+  base_values_.clear();
+  base_values_.shrink_to_fit();
+  base_matched_.clear();
+  base_matched_.shrink_to_fit();
+  target_only_.clear();
+  target_only_.shrink_to_fit();
+  base_sealed_ = false;
+  next_hint_ = 0;
+}
+
+}  // namespace ypa::store
