@@ -11,7 +11,7 @@ the (bucket, shop, iPhone) cells present, about 3.3 M rows; one features_wide ro
   promote+backup   the same with --keep-backup (copies live to backup_YYYYMMDD first)
   compare          compare_runs --base bf --target live (equal runs, every row and column compared)
   drop             drop_run --run-id bf --confirm, and the elapsed ms it reports itself
-Prints the medians as a Markdown table.
+Prints the medians as a Markdown table, and each command's peak RSS.
 """
 import argparse
 import os
@@ -19,6 +19,7 @@ import platform
 import re
 import statistics
 import subprocess
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,13 +44,22 @@ def main():
         return subprocess.run(["clickhouse-client", "--host", host, "--port", port, "--query", query],
                               check=True, capture_output=True, text=True).stdout
 
+    peak_mib = {}  # command -> peak RSS of each ypa process, MiB
+
     def ypa(*args, ok=(0,)):
         start = time.monotonic()
-        r = subprocess.run([a.ypa, *args], env=env, capture_output=True, text=True)
-        wall = time.monotonic() - start
-        if r.returncode not in ok:
-            raise SystemExit(f"ypa {' '.join(args)}: exit {r.returncode}\n{r.stdout}{r.stderr}")
-        return wall, r.stdout
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.Popen([a.ypa, *args], env=env, stdout=out, stderr=err, text=True)
+            _, status, usage = os.wait4(p.pid, 0)  # the child's own peak RSS, which Popen.wait() drops
+            wall = time.monotonic() - start
+            p.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        if p.returncode not in ok:
+            raise SystemExit(f"ypa {' '.join(args)}: exit {p.returncode}\n{stdout}{stderr}")
+        peak_mib.setdefault(args[0], []).append(usage.ru_maxrss / 1024)
+        return wall, stdout
 
     buckets = a.days * 96
     cells = a.shops * a.iphones
@@ -110,6 +120,8 @@ def main():
     print("| command | median s | min s | max s |\n|---|---:|---:|---:|")
     for k, v in times.items():
         print(f"| {k} | {statistics.median(v):.3f} | {min(v):.3f} | {max(v):.3f} |")
+    print("\npeak RSS of the ypa process, MiB (median of all its runs): " +
+          ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in peak_mib.items()))
 
 
 if __name__ == "__main__":

@@ -208,10 +208,12 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
       continue;
     }
     std::map<int, std::uint64_t> month_rows;  // stored rows of both runs per month
+    std::map<int, std::uint64_t> base_rows;   // of the base run
     for (const auto& p : partitions) {
       if (p.table != table || (p.run_id != options.base && p.run_id != options.target)) continue;
       if (p.month < first_month || p.month > last_month) continue;
       month_rows[p.month] += p.rows;
+      if (p.run_id == options.base) base_rows[p.month] += p.rows;
     }
     auto columns = value_columns(client, database, table);
     // Each pair of reads: one month cut into slices, or (one_statement) every month at once.
@@ -228,7 +230,12 @@ Comparison compare_runs(clickhouse::Client& client, const std::string& database,
     std::vector<std::uint8_t> nulls;
     std::vector<double> values;
     for (const auto& [months, slices] : statements) {
+      std::uint64_t base_estimate = 0;
+      for (int month : months) base_estimate += base_rows[month];
       for (std::uint64_t slice = 0; slice < slices; ++slice) {
+        // Without --scope a slice reads about its share of the stored rows: room for them at once spares
+        // the growing vectors' slack. With it the partitions say nothing about the scope's rows.
+        if (options.scopes.empty()) comparer.reserve_base(base_estimate / slices + base_estimate / slices / 10);
         for (CompareSide side : {CompareSide::kBase, CompareSide::kTarget}) {
           client.select(compare_read_sql(database, table, columns, options, side, months, slices, slice),
                         [&](const clickhouse::Block& block) { add_block(comparer, shape, side, block, nulls, values); });

@@ -46,52 +46,47 @@ void RowComparer::add_base(const RowKey& key, const std::uint8_t* nulls, const d
   base_values_.insert(base_values_.end(), values, values + columns_.size());
 }
 
+void RowComparer::reserve_base(std::size_t rows) {
+  base_keys_.reserve(rows);
+  base_nulls_.reserve(rows * columns_.size());
+  base_values_.reserve(rows * columns_.size());
+}
+
 void RowComparer::seal_base() {
-  const std::size_t n = base_keys_.size(), width = columns_.size();
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0U);
+  // The rows stay where they were read; only their order by key is kept (4 bytes a row, no copy).
+  order_.resize(base_keys_.size());
+  std::iota(order_.begin(), order_.end(), 0U);
   // Stable: of two rows with one key, the first read is kept.
-  std::stable_sort(order.begin(), order.end(),
+  std::stable_sort(order_.begin(), order_.end(),
                    [&](std::uint32_t a, std::uint32_t b) { return base_keys_[a] < base_keys_[b]; });
-  std::vector<RowKey> keys;
-  std::vector<std::uint8_t> nulls;
-  std::vector<double> values;
-  keys.reserve(n);
-  nulls.reserve(n * width);
-  values.reserve(n * width);
-  for (std::uint32_t row : order) {
-    if (!keys.empty() && keys.back() == base_keys_[row]) continue;
-    keys.push_back(base_keys_[row]);
-    nulls.insert(nulls.end(), base_nulls_.begin() + row * width, base_nulls_.begin() + (row + 1) * width);
-    values.insert(values.end(), base_values_.begin() + row * width, base_values_.begin() + (row + 1) * width);
-  }
-  base_keys_ = std::move(keys);
-  base_nulls_ = std::move(nulls);
-  base_values_ = std::move(values);
-  base_matched_.assign(base_keys_.size(), 0);
-  for (const auto& k : base_keys_) ++scopes_[k.scope].rows_base;
+  order_.erase(std::unique(order_.begin(), order_.end(),
+                           [&](std::uint32_t a, std::uint32_t b) { return base_keys_[a] == base_keys_[b]; }),
+               order_.end());
+  base_matched_.assign(order_.size(), 0);
+  for (std::uint32_t row : order_) ++scopes_[base_keys_[row].scope].rows_base;
   base_sealed_ = true;
   next_hint_ = 0;
 }
 
 void RowComparer::add_target(const RowKey& key, const std::uint8_t* nulls, const double* values) {
   if (!base_sealed_) seal_base();
-  std::size_t row;
-  if (next_hint_ < base_keys_.size() && base_keys_[next_hint_] == key) {
-    row = next_hint_;
+  std::size_t at;  // position in order_
+  if (next_hint_ < order_.size() && base_keys_[order_[next_hint_]] == key) {
+    at = next_hint_;
   } else {
-    auto it = std::lower_bound(base_keys_.begin(), base_keys_.end(), key);
-    if (it == base_keys_.end() || !(*it == key)) {
+    auto it = std::lower_bound(order_.begin(), order_.end(), key,
+                               [&](std::uint32_t row, const RowKey& k) { return base_keys_[row] < k; });
+    if (it == order_.end() || !(base_keys_[*it] == key)) {
       target_only_.push_back(key);
       return;
     }
-    row = static_cast<std::size_t>(it - base_keys_.begin());
+    at = static_cast<std::size_t>(it - order_.begin());
   }
-  next_hint_ = row + 1;
-  if (base_matched_[row]) return;  // the same key again in the target
-  base_matched_[row] = 1;
+  next_hint_ = at + 1;
+  if (base_matched_[at]) return;  // the same key again in the target
+  base_matched_[at] = 1;
   ++scopes_[key.scope].rows_target;
-  compare_pair(row, key, nulls, values);
+  compare_pair(order_[at], key, nulls, values);
 }
 
 bool RowComparer::better_place(const ColumnTally::Place& place, const RowKey& key) const {
@@ -129,8 +124,8 @@ void RowComparer::compare_pair(std::size_t base_row, const RowKey& key, const st
 
 void RowComparer::end_slice() {
   if (!base_sealed_) seal_base();
-  for (std::size_t row = 0; row < base_keys_.size(); ++row) {
-    if (!base_matched_[row]) ++scopes_[base_keys_[row].scope].only_base;
+  for (std::size_t at = 0; at < order_.size(); ++at) {
+    if (!base_matched_[at]) ++scopes_[base_keys_[order_[at]].scope].only_base;
   }
   std::sort(target_only_.begin(), target_only_.end());
   target_only_.erase(std::unique(target_only_.begin(), target_only_.end()), target_only_.end());
@@ -146,6 +141,8 @@ void RowComparer::end_slice() {
   base_values_.shrink_to_fit();
   base_matched_.clear();
   base_matched_.shrink_to_fit();
+  order_.clear();
+  order_.shrink_to_fit();
   target_only_.clear();
   target_only_.shrink_to_fit();
   base_sealed_ = false;

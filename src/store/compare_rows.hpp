@@ -83,6 +83,8 @@ class RowComparer {
   // `nulls` and `values` hold one entry per column. A key seen twice in one run counts once, with the
   // first row read (the reads use FINAL; only a Distributed table can return a key twice).
   void add_base(const RowKey& key, const std::uint8_t* nulls, const double* values);
+  // Room for this many base rows of the slice (a hint: without it the vectors grow as rows arrive).
+  void reserve_base(std::size_t rows);
   void add_target(const RowKey& key, const std::uint8_t* nulls, const double* values);
   // Counts the base rows that no target row matched and the target-only keys, and forgets the slice.
   void end_slice();
@@ -104,13 +106,15 @@ class RowComparer {
   std::unordered_map<std::string, std::uint32_t> scope_index_;
   std::unordered_map<std::string, std::unordered_map<std::uint32_t, std::uint32_t>> prefixed_index_;
 
-  // The base rows of the current slice; sorted by key (and deduplicated) at the first target row.
+  // The base rows of the current slice in the order read, and (from the first target row) the rows in
+  // key order, one per key.
   std::vector<RowKey> base_keys_;
   std::vector<std::uint8_t> base_nulls_;  // row-major, column_count() a row
   std::vector<double> base_values_;
-  std::vector<std::uint8_t> base_matched_;
+  std::vector<std::uint32_t> order_;
+  std::vector<std::uint8_t> base_matched_;  // per position in order_
   bool base_sealed_ = false;
-  std::size_t next_hint_ = 0;          // the base row after the last match: reads come in key order
+  std::size_t next_hint_ = 0;  // the position after the last match: both runs are read in key order
   std::vector<RowKey> target_only_;   // deduplicated at end_slice()
 };
 
