@@ -61,9 +61,9 @@ def clickhouse(env, query, **kw):
 
 
 def recreate_tables(env, db):
-    """Empty price_aligned and features_wide (drop + `ypa init`), so that a timed run writes into empty tables."""
-    clickhouse(env, f"DROP TABLE IF EXISTS {db}.price_aligned")
-    clickhouse(env, f"DROP TABLE IF EXISTS {db}.features_wide")
+    """Empty the run tables (drop + `ypa init`), so that a timed run writes into empty tables."""
+    for table in ("price_aligned", "features_wide", "shop_health"):
+        clickhouse(env, f"DROP TABLE IF EXISTS {db}.{table}")
     sh([YPA, "init"], env=env)
 
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 
 #include "domain/aggregate.hpp"
 
@@ -51,7 +52,9 @@ EpochSeconds ShopHealth::hour_of_bucket(EpochSeconds bucket) {
   return cached_hour_;
 }
 
-void ShopHealth::add_records(const BucketRange& buckets, std::span<const domain::SourceRecord> records) {
+void ShopHealth::add_records(const BucketRange& buckets, std::span<const domain::SourceRecord> records,
+                             std::span<const std::uint32_t> cells) {
+  const auto n_shops = static_cast<std::uint32_t>(catalog_.shop_ids.size());
   for (EpochSeconds b = buckets.first; b <= buckets.last; b += grid_.interval_sec()) ++hour(hour_of_bucket(b)).buckets;
   Hour* current = nullptr;
   EpochSeconds current_start = -1;
@@ -60,10 +63,10 @@ void ShopHealth::add_records(const BucketRange& buckets, std::span<const domain:
   EpochSeconds bucket = 0;
   std::int64_t lo_us = 1, hi_us = 0;
   const std::int64_t step_us = grid_.interval_sec() * kMicros;
-  for (const auto& r : records) {
-    int shop = catalog_.shop_index(r.shop_id);
-    int series = catalog_.iphone_index(r.iphone_id);
-    if (shop < 0 || series < 0) continue;  // outside the run's catalogue (--shop-ids, --iphone-ids, --shard)
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const domain::SourceRecord& r = records[i];
+    if (cells[i] == kOutsideCatalog) continue;  // outside the run's catalogue (--shop-ids, --iphone-ids, --shard)
+    const std::uint32_t series = cells[i] / n_shops, shop = cells[i] % n_shops;
     if (r.recorded_at_us < lo_us || r.recorded_at_us > hi_us) {
       bucket = record_bucket(r.recorded_at_us, align_.mode, grid_);
       // Lookback: (T - interval, T]; floor: [T, T + interval).
@@ -79,12 +82,12 @@ void ShopHealth::add_records(const BucketRange& buckets, std::span<const domain:
       current = &hour(start);
       current_start = start;
     }
-    ShopHour& sh = current->shops[static_cast<std::size_t>(shop)];
+    ShopHour& sh = current->shops[shop];
     ++sh.records;
     if (!r.price_new || *r.price_new <= 0) {
       ++sh.invalid;
     } else {
-      sh.iphone_seen[static_cast<std::size_t>(series)] = 1;
+      sh.iphone_seen[series] = 1;
     }
     if (!sh.any_record || r.recorded_at_us > sh.last_us) sh.last_us = r.recorded_at_us;
     sh.any_record = true;
@@ -98,7 +101,8 @@ void ShopHealth::add_cells(const BucketRange& buckets, const compute::PriceCube&
   auto keep_storage = std::make_unique<bool[]>(cube.n_shops);
   for (std::size_t b = 0; b < cube.n_buckets; ++b) {
     EpochSeconds bucket = buckets.first + static_cast<EpochSeconds>(b) * grid_.interval_sec();
-    Hour& h = hour(hour_of_bucket(bucket));
+    const EpochSeconds start = hour_of_bucket(bucket);
+    Hour& h = hour(start);
     for (std::size_t s = 0; s < cube.n_series; ++s) {
       const double* row = &cube.price[cube.offset(s, b)];
       prices.clear();
@@ -121,9 +125,21 @@ void ShopHealth::add_cells(const BucketRange& buckets, const compute::PriceCube&
         ShopHour& sh = h.shops[shops[j]];
         ++sh.cells;
         if (!keep[j]) ++(prices[j] > m0 ? sh.above : sh.below);
+        if (sh.ratio_done) throw std::logic_error("ShopHealth: a cell for an hour already finished");
         sh.ratios.push_back(prices[j] / mean);
       }
     }
+    // The hour's last bucket: its ratios are all in.
+    if (hour_of_bucket(bucket + grid_.interval_sec()) != start) finish_ratios(h);
+  }
+}
+
+void ShopHealth::finish_ratios(Hour& hour) {
+  for (ShopHour& sh : hour.shops) {
+    if (sh.ratio_done) continue;
+    sh.ratio_median = domain::median_in_place(sh.ratios);
+    std::vector<double>().swap(sh.ratios);
+    sh.ratio_done = true;
   }
 }
 
@@ -146,7 +162,7 @@ std::vector<ShopHealthRow> ShopHealth::take(EpochSeconds last_bucket, EpochSecon
         row.below_band = sh.below;
         for (auto seen : sh.iphone_seen) row.iphones += seen;
         if (sh.any_record) row.last_recorded_at = floor_div(sh.last_us, kMicros);
-        row.price_ratio_median = domain::median_in_place(sh.ratios);
+        row.price_ratio_median = sh.ratio_done ? sh.ratio_median : domain::median_in_place(sh.ratios);
         rows.push_back(row);
       }
     }

@@ -45,8 +45,12 @@ class ShopHealth {
   ShopHealth(const Catalog& catalog, const BucketGrid& grid, const domain::AlignParams& align, double outlier_band);
 
   // The source records of a written slice; those whose bucket lies in `buckets` count (in lookback
-  // mode only those within the lookback before their bucket: the ones alignment can use).
-  void add_records(const BucketRange& buckets, std::span<const domain::SourceRecord> records);
+  // mode only those within the lookback before their bucket: the ones alignment can use). `cells[i]` is
+  // record i's iPhone index x shop count + shop index in the catalogue, or kOutsideCatalog: the key the
+  // slice grouped the records by, so that no id is looked up twice.
+  static constexpr std::uint32_t kOutsideCatalog = UINT32_MAX;
+  void add_records(const BucketRange& buckets, std::span<const domain::SourceRecord> records,
+                   std::span<const std::uint32_t> cells);
   // The slice's price cube (buckets from buckets.first) and its cross-shop aggregate.
   void add_cells(const BucketRange& buckets, const compute::PriceCube& cube, const compute::StatsFrame& iphones);
   // The rows of the hours that are complete once `last_bucket` is done (every hour when `final`),
@@ -60,7 +64,11 @@ class ShopHealth {
     std::vector<std::uint8_t> iphone_seen;  // by series index
     std::int64_t last_us = 0;
     bool any_record = false;
+    // price / cross-shop mean of each cell, until the hour's last bucket is in; then their median, and
+    // the values are freed (a slice of 30 days would otherwise hold them all: 8 bytes a cell).
     std::vector<double> ratios;
+    double ratio_median = 0;
+    bool ratio_done = false;
   };
   struct Hour {
     std::uint16_t buckets = 0;
@@ -68,6 +76,7 @@ class ShopHealth {
   };
   Hour& hour(EpochSeconds start);
   EpochSeconds hour_of_bucket(EpochSeconds bucket);
+  static void finish_ratios(Hour& hour);
 
   const Catalog& catalog_;
   const BucketGrid& grid_;

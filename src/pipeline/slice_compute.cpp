@@ -47,7 +47,7 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
   // Group by (iPhone, shop) with a counting sort, which keeps the (recorded_at, id) order in a group.
   std::vector<std::uint32_t> key(records.size());
   std::vector<std::size_t> group_start(catalog_.iphone_ids.size() * n_shops + 2, 0);
-  constexpr std::uint32_t kSkip = UINT32_MAX;
+  constexpr std::uint32_t kSkip = ShopHealth::kOutsideCatalog;
   for (std::size_t i = 0; i < records.size(); ++i) {
     int series = catalog_.iphone_index(records[i].iphone_id);
     int shop = catalog_.shop_index(records[i].shop_id);
@@ -71,7 +71,7 @@ SliceResult SliceComputer::compute(SourceSlice&& slice) {
   }
 
   const bool health = health_ && !slice.plan.warmup;
-  if (health) health_->add_records(slice.plan.buckets, records);
+  if (health) health_->add_records(slice.plan.buckets, records, key);
   // Invalid records, counted once: only those inside this slice's own part of the time line.
   if (!slice.plan.warmup) {
     std::int64_t own_begin = options_.align.mode == domain::AlignMode::kFloor

@@ -124,10 +124,12 @@ std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, cons
     }
     const double coverage = coverage_of(s);
     const std::uint64_t recent = coverage_cells(s).value_or(0);
-    // And at least kMinCoverageShortfall cells short: with one or two cells per bucket, one iPhone
-    // missing from a scrape or two is half the coverage.
+    // And some cells short: with few cells per bucket, one iPhone missing from a scrape or two is a large
+    // share of the coverage.
+    const double min_shortfall =
+        recent == 0 ? HealthThresholds::kMinSilentShortfall : HealthThresholds::kMinCoverageShortfall;
     if (std::isfinite(coverage) && coverage < 1 - limits.coverage_drop &&
-        s.baseline - static_cast<double>(recent) >= HealthThresholds::kMinCoverageShortfall) {
+        s.baseline - static_cast<double>(recent) >= min_shortfall) {
       out.push_back({s.shop_id, FindingKind::kCoverage,
                      fmt::format("shop {} coverage dropped to {:.0f} %: at most {} cells in its last two scrapes up "
                                  "to {}, {:.2f} per bucket in the 24 hours before (limit {:.0f} %)",

@@ -32,8 +32,13 @@ struct HealthThresholds {
   // The accepted ranges (the settings and the endpoint's overrides).
   static constexpr int kMaxSilentBuckets = 100000;
   static constexpr double kMaxRatioDrift = 1e6;
-  // A coverage drop is also at least this many cells per bucket below the baseline (not a setting).
-  static constexpr double kMinCoverageShortfall = 2;
+  // A coverage drop is also at least this many cells per bucket below the baseline (not settings): 3
+  // when the shop still lists some iPhones, more than the listing noise of a shop that carries six (each
+  // listed in 86 scrapes of 100, two scrapes in a row list at most 3 of them about once a week; at most 2
+  // about once in 500 days); 2 when the last two buckets are empty, so that a shop of one iPhone is not
+  // found at every two missed listings.
+  static constexpr double kMinCoverageShortfall = 3;
+  static constexpr double kMinSilentShortfall = 2;
   // From the environment; InputError naming the variable for a malformed value.
   static HealthThresholds from_env();
 };

@@ -194,7 +194,7 @@ def drop_value(ch, last):
 
 def coverage_found(counts, shop, last, drop=0.3):
     cells, baseline, value = coverage(counts, shop, last)
-    return value is not None and value < 1 - drop and baseline - cells >= 2
+    return value is not None and value < 1 - drop and baseline - cells >= (2 if cells == 0 else 3)
 
 
 def iso_tokyo(t):

@@ -468,7 +468,7 @@ TEST_F(ShopHealthTest, ScheduleFindingsAppearAndClearOnceOnTheInjectedFailures) 
 // cycle's bucket T, the larger of the shop's last two scrapes (buckets with cells) among T - 30 min,
 // T - 15 min and T (0 when the last two buckets are empty, nothing with a single scrape) against the
 // median over the 24 whole hours before T's hour of (the hour's cells / 4); a finding when below 70 % and
-// at least 2 cells short. Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to
+// at least 3 cells short (2 when the last two buckets are empty). Shop 3 is silent from 18:10 (the scrape deleted at about 18:13 belongs to
 // 18:15): its first cycle with two empty buckets is 18:30.
 TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
   TimeZone tokyo("Asia/Tokyo");
@@ -521,7 +521,7 @@ TEST_F(ShopHealthTest, CoverageFindingsFollowPriceAlignedBucketCounts) {
         if (scrapes.size() < 2) continue;
         recent = std::max(scrapes[scrapes.size() - 2], scrapes.back());
       }
-      if (baseline > 0 && recent / baseline < 0.7 && baseline - recent >= 2) {
+      if (baseline > 0 && recent / baseline < 0.7 && baseline - recent >= (recent == 0 ? 2 : 3)) {
         want += std::to_string(shop) + " ";
         ++expected_total;
       }
@@ -607,6 +607,13 @@ TEST(ShopHealthFindingsTest, CoverageDropComparesTheBetterOfTheLastTwoBucketsWit
   EXPECT_EQ(found[1].shop_id, 6u);
   EXPECT_EQ(found[1].value, 0.0);
   EXPECT_EQ(store::finding_kind_name(found[1].kind), "coverage");
+  // Below 70 % but fewer cells short than a scrape's listing noise: 3 of 5.5 (2.5 short) is no drop, 2 of
+  // 5.5 (3.5 short) is; a silent shop needs a baseline of 2 cells (1.5 is no drop, 2 is).
+  auto small = store::evaluate_findings({shop(7, 3, 5.5), shop(8, 2, 5.5), shop(9, 0, 1.5), shop(10, 0, 2)}, limits,
+                                        last, grid);
+  std::vector<std::uint32_t> small_ids;
+  for (const auto& f : small) small_ids.push_back(f.shop_id);
+  EXPECT_EQ(small_ids, (std::vector<std::uint32_t>{8, 10}));
   // The threshold is the setting: with 0.5 only the empty shop is below half its baseline.
   limits.coverage_drop = 0.5;
   auto half = store::evaluate_findings({shop(1, 5, 8), shop(6, 0, 7.25)}, limits, last, grid);
