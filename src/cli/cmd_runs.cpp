@@ -172,8 +172,8 @@ void compare_runs(const RunOptions& o) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  // Not in --help (docs/runs.md): the rows x columns one statement groups at most; tests lower it to
-  // exercise slicing, a server with little memory may need it lower.
+  // Not in --help (docs/runs.md): the stored rows x value columns one slice reads at most, about 9 bytes
+  // a cell of this process's memory for the base run's half; tests lower it to exercise slicing.
   options.slice_cells = static_cast<std::uint64_t>(env::get_int(
       "YPA_COMPARE_SLICE_CELLS", static_cast<std::int64_t>(options.slice_cells), 1, std::int64_t{1} << 40));
   Session s;
@@ -220,7 +220,7 @@ void add_run_commands(CLI::App& app) {
   promote->callback([opt] { promote_run(*opt); });
 
   auto* compare =
-      app.add_subcommand("compare_runs", "Compare two runs inside ClickHouse (exit 0 equal, 1 differ)");
+      app.add_subcommand("compare_runs", "Compare two runs key by key (exit 0 equal, 1 differ)");
   compare->add_option("--base", opt->base, "Base run, e.g. live")->required();
   compare->add_option("--target", opt->target, "Run compared with the base")->required();
   compare->add_option("--tolerance", opt->tolerance,

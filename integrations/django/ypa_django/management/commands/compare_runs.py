@@ -2,7 +2,7 @@ from ypa_django.command import Flag, YpaCommand
 
 
 class Command(YpaCommand):
-    help = "Compare two runs inside ClickHouse (ypa compare_runs; exit 0 equal, 1 differ)."
+    help = "Compare two runs key by key (ypa compare_runs; exit 0 equal, 1 differ)."
     ypa_command = "compare_runs"
     flags = (
         Flag("--base", "Base run, e.g. live", required=True),
