@@ -27,16 +27,26 @@ std::uint32_t RowComparer::intern(std::string name) {
 }
 
 RowKey RowComparer::key(std::string_view scope, std::uint32_t shop, std::uint32_t bucket) {
-  auto it = scope_index_.find(std::string(scope));
-  std::uint32_t index = it != scope_index_.end() ? it->second : intern(std::string(scope));
-  return RowKey{index, shop, bucket};
+  // Rows come grouped by scope (the tables' order): the last scope usually serves the next row.
+  if (last_scope_index_ == kNoScope || scope != scopes_[last_scope_index_].scope) {
+    auto it = scope_index_.find(std::string(scope));
+    last_scope_index_ = it != scope_index_.end() ? it->second : intern(std::string(scope));
+  }
+  return RowKey{last_scope_index_, shop, bucket};
 }
 
 RowKey RowComparer::key(std::string_view prefix, std::uint32_t id, std::uint32_t shop, std::uint32_t bucket) {
-  auto& ids = prefixed_index_[std::string(prefix)];
-  auto it = ids.find(id);
-  if (it == ids.end()) it = ids.emplace(id, intern(fmt::format("{}{}", prefix, id))).first;
-  return RowKey{it->second, shop, bucket};
+  if (last_ids_ == nullptr || prefix != last_prefix_ || id != last_id_) {
+    if (last_ids_ == nullptr || prefix != last_prefix_) {
+      last_prefix_ = std::string(prefix);
+      last_ids_ = &prefixed_index_[last_prefix_];
+    }
+    auto it = last_ids_->find(id);
+    if (it == last_ids_->end()) it = last_ids_->emplace(id, intern(fmt::format("{}{}", prefix, id))).first;
+    last_id_ = id;
+    last_id_index_ = it->second;
+  }
+  return RowKey{last_id_index_, shop, bucket};
 }
 
 void RowComparer::add_base(const RowKey& key, const std::uint8_t* nulls, const double* values) {

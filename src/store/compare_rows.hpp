@@ -105,6 +105,13 @@ class RowComparer {
   std::vector<ScopeTally> scopes_;
   std::unordered_map<std::string, std::uint32_t> scope_index_;
   std::unordered_map<std::string, std::unordered_map<std::uint32_t, std::uint32_t>> prefixed_index_;
+  // The scope of the previous row, per kind of key (rows come grouped by scope).
+  static constexpr std::uint32_t kNoScope = UINT32_MAX;
+  std::uint32_t last_scope_index_ = kNoScope;
+  std::string last_prefix_;
+  std::unordered_map<std::uint32_t, std::uint32_t>* last_ids_ = nullptr;  // prefixed_index_[last_prefix_]
+  std::uint32_t last_id_ = 0;
+  std::uint32_t last_id_index_ = 0;
 
   // The base rows of the current slice in the order read, and (from the first target row) the rows in
   // key order, one per key.
