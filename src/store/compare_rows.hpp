@@ -9,8 +9,8 @@
 //   c.columns(); c.scopes();
 //
 // A key is (scope, shop, bucket); `shop` is 0 for tables without one. The base rows of one slice are
-// held in memory (12 bytes of key and 9 bytes per value column a row); target rows are compared as
-// they arrive and only those missing from the base are kept, as keys.
+// held in memory (12 bytes of key, 5 of order and match flag, and 9 bytes per value column a row);
+// target rows are compared as they arrive and only those missing from the base are kept, as keys.
 #pragma once
 
 #include <cstdint>
