@@ -14,7 +14,7 @@ void add_serve_command(CLI::App& app) {
       "Endpoints: /api/overall-bars/, /api/cohort-bars/, /api/features/ (each with points/),\n"
       "/api/purchasing-time-analyses/ (and compact/), /api/runs/, /api/schema/, /healthz, /readyz, /metrics.\n"
       "Environment: API_JWT_SECRET (the Django SECRET_KEY), API_LISTEN, CLICKHOUSE_*, PG* or DATABASE_URL,\n"
-      "API_THREADS, API_POOL_SIZE, API_CACHE_MS, API_NAMES_TTL_S, API_ALLOWED_HOSTS, API_BASE_URL,\n"
+      "API_THREADS, API_POOL_SIZE, API_CACHE_MS, API_CACHE_MAX_MB, API_NAMES_TTL_S, API_ALLOWED_HOSTS, API_BASE_URL,\n"
       "API_KEEP_ALIVE_S, API_KEEP_ALIVE_MAX, API_READ_TIMEOUT_S (docs/api.md).\n"
       "Only requests whose Host header names an allowed host are answered (others: 400); by default\n"
       "localhost, 127.0.0.1, [::1] and the listen address (every address of this machine for 0.0.0.0).\n"

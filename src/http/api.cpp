@@ -154,7 +154,7 @@ Api::Api(ApiConfig config, ClickHousePool& pool, NameCache* names, Metrics& metr
       zone_(config_.pipeline.time_zone),
       feature_names_(store::feature_names(config_.pipeline.window_min)),
       tokens_(config_.tokens),
-      cache_(kMaxCacheEntries, std::chrono::milliseconds(config_.cache_ms), kMaxStale) {
+      cache_(kMaxCacheEntries, config_.cache_max_bytes, std::chrono::milliseconds(config_.cache_ms), kMaxStale) {
   routes_ = {
       {"/api/overall-bars/", {&Api::overall_bars, true, true}},
       {"/api/overall-bars/points/", {&Api::overall_points, true, true}},
@@ -854,7 +854,7 @@ void Api::refresh_shop_gauges() {
 
 Response Api::metrics(const Call& c) {
   constexpr auto kGaugeRefresh = std::chrono::seconds(10);
-  std::string text = metrics_.render(pool_.stats(), cache_.size());
+  std::string text = metrics_.render(pool_.stats(), cache_.size(), cache_.bytes());
   std::vector<store::ShopGauge> gauges;
   std::vector<store::Finding> findings;
   std::vector<std::pair<std::uint32_t, double>> coverage;

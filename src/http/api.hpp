@@ -65,6 +65,15 @@ struct ApiConfig {
   auth::TokenSettings tokens;  // secret and PostgreSQL of the token endpoints
   int compare_max_days = 366;
   store::HealthThresholds health;  // HEALTH_*: the findings' thresholds when a request names none
+  std::size_t cache_max_bytes = std::size_t{64} << 20;  // ApiSettings::cache_max_mb, in bytes
+};
+
+// The bytes a cached answer holds: its body (the gzip form made for clients that accept it is not
+// counted; JSON shrinks to about a tenth).
+struct ResponseBytes {
+  std::size_t operator()(const Response& r) const {
+    return r.body.size() + (r.shared_body ? r.shared_body->plain().size() : 0);
+  }
 };
 
 class Api {
@@ -160,7 +169,7 @@ class Api {
 
   // Answers of cacheable routes by host, path and query: served stale while one request refreshes
   // them in the background (a hit with `refresh` set posts that refresh).
-  ResponseCache<Response> cache_;
+  ResponseCache<Response, ResponseBytes> cache_;
   std::mutex computing_mutex_;
   std::map<std::string, std::shared_future<Response>, std::less<>> computing_;  // under computing_mutex_
   // The per-shop gauges of /metrics (docs/shop-health.md): read from the live run's shop_health by

@@ -25,7 +25,7 @@ void Metrics::cache(bool hit) {
   ++(hit ? cache_hits_ : cache_misses_);
 }
 
-std::string Metrics::render(const PoolStats& pool, std::size_t cache_entries) const {
+std::string Metrics::render(const PoolStats& pool, std::size_t cache_entries, std::size_t cache_bytes) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP ypa_http_requests_total HTTP requests by endpoint and status.\n";
@@ -59,6 +59,9 @@ std::string Metrics::render(const PoolStats& pool, std::size_t cache_entries) co
   out += "# HELP ypa_response_cache_entries Answers the response cache holds.\n";
   out += "# TYPE ypa_response_cache_entries gauge\n";
   out += fmt::format("ypa_response_cache_entries {}\n", cache_entries);
+  out += "# HELP ypa_response_cache_bytes Bytes of the keys and answers the response cache holds (API_CACHE_MAX_MB at most).\n";
+  out += "# TYPE ypa_response_cache_bytes gauge\n";
+  out += fmt::format("ypa_response_cache_bytes {}\n", cache_bytes);
   out += "# HELP ypa_clickhouse_pool_connections ClickHouse connections held by the pool.\n";
   out += "# TYPE ypa_clickhouse_pool_connections gauge\n";
   out += fmt::format("ypa_clickhouse_pool_connections{{state=\"open\"}} {}\n", pool.open);

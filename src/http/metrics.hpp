@@ -27,7 +27,7 @@ class Metrics {
   void clickhouse_error(const std::string& kind);
   void cache(bool hit);
   // `cache_entries`: answers the response cache holds now.
-  std::string render(const PoolStats& pool, std::size_t cache_entries) const;
+  std::string render(const PoolStats& pool, std::size_t cache_entries, std::size_t cache_bytes) const;
 
  private:
   struct Histogram {

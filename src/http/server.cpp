@@ -137,6 +137,7 @@ void serve(const ServeOptions& o) {
   config.tokens.postgres_conninfo = o.postgres_conninfo;
   config.tokens.user_table = postgres::SourceTables::from_env().auth_user;
   config.compare_max_days = o.api.compare_max_days;
+  config.cache_max_bytes = static_cast<std::size_t>(o.api.cache_max_mb) << 20;
   Api api(std::move(config), pool, &names, metrics);
 
   LimitedServer server(connection_limits(o.api), static_cast<std::size_t>(o.api.threads));

@@ -20,6 +20,7 @@ ApiSettings ApiSettings::from_env() {
       static_cast<int>(env::get_int("API_CH_CONNECT_TIMEOUT_MS", s.connect_timeout_ms, 10, 600000));
   s.query_timeout_ms = static_cast<int>(env::get_int("API_CH_QUERY_TIMEOUT_MS", s.query_timeout_ms, 10, 3600000));
   s.cache_ms = static_cast<int>(env::get_int("API_CACHE_MS", s.cache_ms, 0, 3600000));
+  s.cache_max_mb = static_cast<int>(env::get_int("API_CACHE_MAX_MB", s.cache_max_mb, 1, 1 << 20));
   s.names_ttl_s = static_cast<int>(env::get_int("API_NAMES_TTL_S", s.names_ttl_s, 1, 86400));
   if (auto hosts = env::get("API_ALLOWED_HOSTS")) s.set_allowed_hosts(*hosts, "API_ALLOWED_HOSTS");
   if (auto base = env::get("API_BASE_URL")) s.set_base_url(*base, "API_BASE_URL");

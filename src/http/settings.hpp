@@ -20,6 +20,7 @@ struct ApiSettings {
   int connect_timeout_ms = 1000;      // API_CH_CONNECT_TIMEOUT_MS
   int query_timeout_ms = 5000;        // API_CH_QUERY_TIMEOUT_MS: no progress for this long fails a query
   int cache_ms = 1000;                // API_CACHE_MS: lifetime of cached 200 responses, 0 switches it off
+  int cache_max_mb = 64;              // API_CACHE_MAX_MB: answers the response cache holds at most, MiB
   int names_ttl_s = 60;               // API_NAMES_TTL_S: lifetime of the shop and iPhone names
   // API_ALLOWED_HOSTS / --allowed-hosts: the Host headers answered (others get 400); unset: the
   // defaults of AllowedHosts::defaults (loopback names, the listen address, the base URL's host).

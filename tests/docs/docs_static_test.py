@@ -153,6 +153,7 @@ MALFORMED = [
     ("API_THREADS", "1", SERVE),
     ("API_POOL_SIZE", "zero", SERVE),
     ("API_CACHE_MS", "-1", SERVE),
+    ("API_CACHE_MAX_MB", "0", SERVE),
     ("YPA_COMPARE_SLICE_CELLS", "many", ["compare_runs", "--base", "a", "--target", "b"]),
     ("YPA_COMPARE_SLICE_CELLS", "12abc", ["compare_runs", "--base", "a", "--target", "b"]),
     ("YPA_SQL_LOG", "/nonexistent-folder/statements.jsonl", ["list_runs"]),

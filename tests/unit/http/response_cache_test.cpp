@@ -13,13 +13,14 @@ using std::chrono::milliseconds;
 using Cache = ResponseCache<std::string>;
 
 const Cache::Clock::time_point t0{std::chrono::hours(1)};
+constexpr std::size_t kNoByteLimit = std::size_t{1} << 40;
 
 std::optional<std::string> some(const char* value) {
   return value;
 }
 
 TEST(ResponseCacheTest, FreshThenStaleWithOneRefreshThenGone) {
-  Cache cache(16, milliseconds(1000), milliseconds(10000));
+  Cache cache(16, kNoByteLimit, milliseconds(1000), milliseconds(10000));
   EXPECT_FALSE(cache.find("a", t0).value);
   cache.put("a", "answer", t0);
 
@@ -46,7 +47,7 @@ TEST(ResponseCacheTest, FreshThenStaleWithOneRefreshThenGone) {
 }
 
 TEST(ResponseCacheTest, ARefreshedAnswerIsFreshAgainAndReplacesTheOldOne) {
-  Cache cache(16, milliseconds(1000), milliseconds(10000));
+  Cache cache(16, kNoByteLimit, milliseconds(1000), milliseconds(10000));
   cache.put("a", "old", t0);
   ASSERT_TRUE(cache.find("a", t0 + milliseconds(1500)).refresh);
   cache.put("a", "new", t0 + milliseconds(1600));
@@ -61,7 +62,7 @@ TEST(ResponseCacheTest, ARefreshedAnswerIsFreshAgainAndReplacesTheOldOne) {
 }
 
 TEST(ResponseCacheTest, KeysAreWholeStrings) {
-  Cache cache(16, milliseconds(1000), milliseconds(0));
+  Cache cache(16, kNoByteLimit, milliseconds(1000), milliseconds(0));
   cache.put("host\n/api/runs/?", "runs", t0);
   cache.put("host\n/api/runs/?limit=1", "one run", t0);
   EXPECT_EQ(cache.find("host\n/api/runs/?", t0).value, some("runs"));
@@ -74,7 +75,7 @@ TEST(ResponseCacheTest, KeysAreWholeStrings) {
 // least recently makes room, one at a time.
 TEST(ResponseCacheTest, AHotAnswerSurvivesFillingTheCacheWithOtherKeys) {
   constexpr std::size_t kCapacity = 64;
-  Cache cache(kCapacity, milliseconds(60000), milliseconds(10000));
+  Cache cache(kCapacity, kNoByteLimit, milliseconds(60000), milliseconds(10000));
   cache.put("hot", "chart", t0);
   for (std::size_t i = 0; i < 10 * kCapacity; ++i) {
     cache.put("cold " + std::to_string(i), "page", t0);
@@ -94,7 +95,7 @@ TEST(ResponseCacheTest, AHotAnswerSurvivesFillingTheCacheWithOtherKeys) {
 
 // Replacing an answer (a refresh) counts as a use: the refreshed chart is not the next to go.
 TEST(ResponseCacheTest, ARefreshCountsAsAUse) {
-  Cache cache(2, milliseconds(1000), milliseconds(10000));
+  Cache cache(2, kNoByteLimit, milliseconds(1000), milliseconds(10000));
   cache.put("a", "1", t0);
   cache.put("b", "2", t0);
   cache.put("a", "1 again", t0 + milliseconds(1));
@@ -107,7 +108,7 @@ TEST(ResponseCacheTest, ARefreshCountsAsAUse) {
 TEST(ResponseCacheTest, AnswersPastTheirStaleLimitAreDroppedWithoutBeingAskedFor) {
   // Clients asking for a moving time range never ask for an old key again: without a sweep the
   // cache would keep up to `capacity` dead answers for good.
-  Cache cache(1000, milliseconds(1000), milliseconds(10000));
+  Cache cache(1000, kNoByteLimit, milliseconds(1000), milliseconds(10000));
   for (int i = 0; i < 100; ++i) cache.put("range " + std::to_string(i), "answer", t0 + milliseconds(i));
   EXPECT_EQ(cache.size(), 100u);
   // Every answer is still within its stale limit: none may go.
