@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <string>
@@ -44,9 +45,16 @@ TEST(SimClockTest, RefusesMalformedValuesNamingTheVariable) {
 TEST(SimClockTest, RealClockWithoutTheVariable) {
   // The test binary runs without YPA_SIM_CLOCK (CTest does not set it): now is the real time.
   ASSERT_EQ(std::getenv("YPA_SIM_CLOCK"), nullptr);
-  auto before = static_cast<EpochSeconds>(std::time(nullptr));
+  // Read with the same clock the code reads: time(2) comes from the kernel's coarse clock, which can
+  // still say the second before for a few milliseconds after system_clock has passed into the next
+  // one (a CI run failed with now 1796304206 after time() 1796304205).
+  auto seconds = [] {
+    return static_cast<EpochSeconds>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  auto before = seconds();
   auto now = clock::now_seconds();
-  auto after = static_cast<EpochSeconds>(std::time(nullptr));
+  auto after = seconds();
   EXPECT_LE(before, now);
   EXPECT_LE(now, after);
 }
