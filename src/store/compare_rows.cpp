@@ -7,6 +7,15 @@
 #include <numeric>
 
 namespace ypa::store {
+namespace {
+
+// Empties a vector and gives its memory back (clear() keeps it).
+template <typename Vector>
+void release(Vector& v) {
+  Vector().swap(v);
+}
+
+}  // namespace
 
 bool values_differ(bool base_null, double base, bool target_null, double target, double tolerance) {
   if (base_null || target_null) return base_null != target_null;
@@ -29,8 +38,7 @@ std::uint32_t RowComparer::intern(std::string name) {
 RowKey RowComparer::key(std::string_view scope, std::uint32_t shop, std::uint32_t bucket) {
   // Rows come grouped by scope (the tables' order): the last scope usually serves the next row.
   if (last_scope_index_ == kNoScope || scope != scopes_[last_scope_index_].scope) {
-    auto it = scope_index_.find(std::string(scope));
-    last_scope_index_ = it != scope_index_.end() ? it->second : intern(std::string(scope));
+    last_scope_index_ = intern(std::string(scope));
   }
   return RowKey{last_scope_index_, shop, bucket};
 }
@@ -143,18 +151,12 @@ void RowComparer::end_slice() {
     ++scopes_[k.scope].only_target;
     ++scopes_[k.scope].rows_target;
   }
-  base_keys_.clear();
-  base_keys_.shrink_to_fit();
-  base_nulls_.clear();
-  base_nulls_.shrink_to_fit();
-  base_values_.clear();
-  base_values_.shrink_to_fit();
-  base_matched_.clear();
-  base_matched_.shrink_to_fit();
-  order_.clear();
-  order_.shrink_to_fit();
-  target_only_.clear();
-  target_only_.shrink_to_fit();
+  release(base_keys_);
+  release(base_nulls_);
+  release(base_values_);
+  release(base_matched_);
+  release(order_);
+  release(target_only_);
   base_sealed_ = false;
   next_hint_ = 0;
 }
