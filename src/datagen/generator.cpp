@@ -272,7 +272,10 @@ GenerationStats generate_prices(const GeneratorOptions& options, const Catalogue
       outage[s] = {0, 0};
       if (rng.chance(Rates::kOutageShopDay)) {
         const int start = static_cast<int>(rng.below(static_cast<std::uint64_t>(slots)));
-        outage[s] = {start, start + 4 + static_cast<int>(rng.below(13))};
+        const int end = start + 4 + static_cast<int>(rng.below(13));
+        // Drawn either way, so that without outages the other shops' rows keep their times and prices
+        // (the ids after an outage's start move on by the rows scraped in its place).
+        if (options.outages) outage[s] = {start, end};
       }
     }
 

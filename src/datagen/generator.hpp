@@ -41,6 +41,9 @@ struct GeneratorOptions {
   std::string time_zone = "Asia/Tokyo";
   std::uint64_t seed = 1;
   std::vector<Injection> injections;  // applied to the generated rows; the other rows stay as they are
+  // The outages of 1-4 hours (5 % of shop-days). Off (--no-outages) for a clean set: each shop then
+  // misses only single scrapes at random (2.5 %), so no shop is silent long enough to be a finding.
+  bool outages = true;
 };
 
 // Checks the options (shop and SKU counts, dates in order, a known zone); throws InputError naming the

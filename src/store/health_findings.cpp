@@ -44,11 +44,9 @@ double median_of(std::vector<double> values) {
 
 std::optional<std::uint64_t> coverage_cells(const ShopState& shop) {
   const auto& [before, previous, last] = shop.bucket_cells;
-  // A shop that stopped sending is a drop from its second empty bucket, before it is silent for N.
-  if (previous == 0 && last == 0) return 0;
   // A missed scrape next to a scrape that listed few of the shop's iPhones is no drop: compare the last
-  // two scrapes, skipping one missed bucket. With a single scrape among the three (a shop coming back
-  // from a silence), nothing is measured.
+  // two scrapes, skipping one missed bucket. With a single scrape among the three (a shop going silent,
+  // two missed scrapes in a row, a shop coming back from a silence), nothing is measured.
   std::vector<std::uint64_t> scrapes;
   for (std::uint64_t n : {before, previous, last}) {
     if (n > 0) scrapes.push_back(n);
@@ -126,10 +124,8 @@ std::vector<Finding> evaluate_findings(const std::vector<ShopState>& shops, cons
     const std::uint64_t recent = coverage_cells(s).value_or(0);
     // And some cells short: with few cells per bucket, one iPhone missing from a scrape or two is a large
     // share of the coverage.
-    const double min_shortfall =
-        recent == 0 ? HealthThresholds::kMinSilentShortfall : HealthThresholds::kMinCoverageShortfall;
     if (std::isfinite(coverage) && coverage < 1 - limits.coverage_drop &&
-        s.baseline - static_cast<double>(recent) >= min_shortfall) {
+        s.baseline - static_cast<double>(recent) >= HealthThresholds::kMinCoverageShortfall) {
       out.push_back({s.shop_id, FindingKind::kCoverage,
                      fmt::format("shop {} coverage dropped to {:.0f} %: at most {} cells in its last two scrapes up "
                                  "to {}, {:.2f} per bucket in the 24 hours before (limit {:.0f} %)",

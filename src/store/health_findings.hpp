@@ -32,13 +32,10 @@ struct HealthThresholds {
   // The accepted ranges (the settings and the endpoint's overrides).
   static constexpr int kMaxSilentBuckets = 100000;
   static constexpr double kMaxRatioDrift = 1e6;
-  // A coverage drop is also at least this many cells per bucket below the baseline (not settings): 3
-  // when the shop still lists some iPhones, more than the listing noise of a shop that carries six (each
-  // listed in 86 scrapes of 100, two scrapes in a row list at most 3 of them about once a week; at most 2
-  // about once in 500 days); 2 when the last two buckets are empty, so that a shop of one iPhone is not
-  // found at every two missed listings.
+  // A coverage drop is also at least this many cells per bucket below the baseline (not a setting): more
+  // than the listing noise of a shop that carries six iPhones (each listed in 86 scrapes of 100, two
+  // scrapes in a row list at most 3 of them about once a week; at most 2 about once in 500 days).
   static constexpr double kMinCoverageShortfall = 3;
-  static constexpr double kMinSilentShortfall = 2;
   // From the environment; InputError naming the variable for a malformed value.
   static HealthThresholds from_env();
 };
@@ -62,10 +59,10 @@ struct ShopState {
   double baseline = NAN;
 };
 
-// The cells the coverage-drop rule compares: 0 when the buckets T - interval and T are both empty (a
-// silent shop); otherwise the larger of the shop's last two scrapes (buckets with cells) among the last
-// three buckets, so that a missed scrape is no evidence; nullopt when there is only one (one scrape is not
-// enough).
+// The cells the coverage-drop rule compares: the larger of the shop's last two scrapes (buckets with
+// cells) among the last three buckets, so that a missed scrape is no evidence; nullopt with fewer than
+// two (a shop that stopped sending is the silent rule's, found after HEALTH_SILENT_BUCKETS empty
+// buckets; two missed scrapes in a row are too common to be a finding).
 std::optional<std::uint64_t> coverage_cells(const ShopState& shop);
 // The coverage: coverage_cells / baseline; NaN without them or without a baseline above 0.
 double coverage_of(const ShopState& shop);

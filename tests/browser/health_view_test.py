@@ -4,21 +4,23 @@ python3-selenium), /api/shop-health/findings/, /metrics and the log of `ypa sche
 
 Two datagen sets of the same seed: one with the three failures of `ypa datagen` injected on the last day
 (shop 2 silent from 20:00 to the end, shop 4 at ten times its prices all day, shop 5 dropping its
-odd-numbered iPhones from 12:00), one clean. Expected values come from the datagen parameters and from
-ClickHouse's price_aligned and features_wide read directly (clickhouse-driver), not from shop_health nor
-the API:
+odd-numbered iPhones from 12:00), one clean (`--no-outages`: no shop loses hours of scrapes, single ones
+are still missed at random). Expected values come from the datagen parameters and from ClickHouse's
+price_aligned and features_wide read directly (clickhouse-driver), not from shop_health nor the API:
 - at the run's last bucket, with the default thresholds, the endpoint, the view and /metrics
-  (ypa_shop_finding) list exactly: shop 2 silent and coverage, shop 4 ratio, shop 5 coverage; the clean
-  set has none. Shop 5's coverage value is recomputed from price_aligned's cells per bucket; on the clean
-  set's last day the endpoint at every bucket has exactly the coverage findings recomputed from them, each a
-  shop without a cell in its last two buckets (a missed scrape next to a poor one is none);
+  (ypa_shop_finding) list exactly: shop 2 silent, shop 4 ratio, shop 5 coverage. Shop 5's coverage value is
+  recomputed from price_aligned's cells per bucket;
+- the clean set has no finding: not at its last bucket (view, endpoint, /metrics), not at any bucket of its
+  two days (the endpoint at every `at`), not in `ypa schedule`'s log over two hours of cycles, although it
+  holds two missed scrapes in a row (recomputed from price_aligned: no cell in two buckets after one with
+  cells), which look like the first half hour of a silence;
 - within one cycle: in lookback mode a bucket T holds the records of (T - 15 min, T], so a failure that
   starts at HH:00 is first in the bucket HH:15. The endpoint at earlier buckets (`at`) and `ypa schedule`
   on the compressed clock (YPA_SIM_CLOCK) find shop 5's drop at 12:30 and not at 12:15, shop 2's
-  silence as a coverage drop at 20:30 (and as silent once it is longer than 4 buckets, at 21:00); the
-  schedule finds shop 4's x10 prices at 00:15 (its first bucket), not at 00:00. (The endpoint at a past
-  `at` reads hour rows as the run holds them now, whole hours for a backfill, so the ratio is checked on
-  the schedule's own cycles.)
+  silence once it is longer than 4 buckets (HEALTH_SILENT_BUCKETS), at 21:00 and not at 20:45, never as a
+  coverage drop, and with HEALTH_SILENT_BUCKETS=1 at 20:15, its first empty bucket; the schedule finds shop
+  4's x10 prices at 00:15 (its first bucket), not at 00:00. (The endpoint at a past `at` reads hour rows as
+  the run holds them now, whole hours for a backfill, so the ratio is checked on the schedule's own cycles.)
 - /api/shop-health/ and the view's coverage hold shop 5's cells per hour as price_aligned counts them;
   shop 4's price_ratio_median is the median of its price_new / mean, near 10 / (1 + 9 / shops); shop 2's
   last_recorded_at is before 20:00; /metrics: shop 2's seconds since the last record exceed every other
@@ -52,7 +54,7 @@ INJECT = ["--inject-silent", "%d,%s,6" % (SILENT, SILENT_FROM), "--inject-x10", 
 TOKYO = "+09:00"
 VIEW = "#/health?run=live&from=2025-04-01&to=2025-04-03"
 # The findings at the run's last bucket (2025-04-02T23:45) with the default thresholds.
-EXPECTED = {(SILENT, "silent"), (SILENT, "coverage"), (X10, "ratio"), (DROP, "coverage")}
+EXPECTED = {(SILENT, "silent"), (X10, "ratio"), (DROP, "coverage")}
 failures = []
 
 
@@ -175,14 +177,14 @@ def bucket_cells(ch, shop=None):
 
 def coverage(counts, shop, last):
     """The coverage rule at the bucket `last` from cells per (shop, bucket): (cells, baseline, value). The cells
-    are 0 when the last two buckets have none, otherwise the larger of the shop's last two scrapes (buckets with
-    cells) among the last three buckets (None with a single one); the baseline is the median, over the 24 whole
-    hours before the hour of `last`, of the hour's cells / 4."""
+    are the larger of the shop's last two scrapes (buckets with cells) among the last three buckets (None with
+    fewer than two); the baseline is the median, over the 24 whole hours before the hour of `last`, of the
+    hour's cells / 4."""
     at = lambda b: counts.get((shop, b), 0)
     hour = last - last % 3600
     baseline = statistics.median(sum(at(hour - 3600 * k + 900 * j) for j in range(4)) / 4 for k in range(1, 25))
     scrapes = [at(b) for b in (last - 1800, last - 900, last) if at(b) > 0]
-    cells = 0 if not at(last - 900) and not at(last) else max(scrapes[-2:]) if len(scrapes) >= 2 else None
+    cells = max(scrapes[-2:]) if len(scrapes) >= 2 else None
     value = cells / baseline if cells is not None and baseline > 0 else None
     return cells, baseline, value
 
@@ -190,11 +192,6 @@ def coverage(counts, shop, last):
 def drop_value(ch, last):
     """Shop DROP's coverage at the bucket `last` from price_aligned."""
     return coverage(bucket_cells(ch, DROP), DROP, last)[2]
-
-
-def coverage_found(counts, shop, last, drop=0.3):
-    cells, baseline, value = coverage(counts, shop, last)
-    return value is not None and value < 1 - drop and baseline - cells >= (2 if cells == 0 else 3)
 
 
 def iso_tokyo(t):
@@ -223,7 +220,7 @@ def main():
     try:
         bad = Dataset(args.ypa, "ypa_health", INJECT)
         sets.append(bad)
-        clean = Dataset(args.ypa, "ypa_health_clean", [])
+        clean = Dataset(args.ypa, "ypa_health_clean", ["--no-outages"])
         sets.append(clean)
         server = api_common.start_ypa(args.ypa, bad.env)
         servers.append(server)
@@ -324,8 +321,7 @@ def main():
               (DROP, value, want))
         for at, shop, kind, present in [("2025-04-02T12:15", DROP, "coverage", False),
                                         ("2025-04-02T12:30", DROP, "coverage", True),
-                                        ("2025-04-02T20:15", SILENT, "coverage", False),
-                                        ("2025-04-02T20:30", SILENT, "coverage", True),
+                                        ("2025-04-02T20:45", SILENT, "coverage", False),
                                         ("2025-04-02T20:45", SILENT, "silent", False),
                                         ("2025-04-02T21:00", SILENT, "silent", True)]:
             kinds = kinds_at(base, at + TOKYO)
@@ -350,10 +346,12 @@ def main():
         check((("12:30", DROP, "coverage") in logged) and not any(s == DROP for _, s, _k in logged if _ < "12:30"),
               "schedule: shop %d's coverage drop logged at 12:30 (%s)" % (DROP, sorted(logged)))
         logged = schedule_findings(args.ypa, bad.env, "sched_silent", "2025-04-02T20:00", 5)
-        check(("20:30", SILENT, "coverage") in logged and ("21:00", SILENT, "silent") in logged and
-              not any(s == SILENT for c, s, _k in logged if c < "20:30"),
-              "schedule: shop %d's silence logged as a coverage drop at 20:30 and silent at 21:00 (%s)" %
-              (SILENT, sorted(logged)))
+        check({(c, k) for c, s, k in logged if s == SILENT} == {("21:00", "silent")},
+              "schedule: shop %d's silence logged once, as silent at 21:00 (%s)" % (SILENT, sorted(logged)))
+        logged = schedule_findings(args.ypa, dict(bad.env, HEALTH_SILENT_BUCKETS="1"), "sched_silent1",
+                                   "2025-04-02T20:00", 2)
+        check({(c, k) for c, s, k in logged if s == SILENT} == {("20:15", "silent")},
+              "schedule with HEALTH_SILENT_BUCKETS=1: shop %d silent at 20:15 (%s)" % (SILENT, sorted(logged)))
         logged = schedule_findings(args.ypa, bad.env, "sched_x10", "2025-04-02T00:00", 2)
         check(("00:15", X10, "ratio") in logged and not any(s == X10 for c, s, _k in logged if c < "00:15"),
               "schedule: shop %d's x10 prices logged at 00:15 (%s)" % (X10, sorted(logged)))
@@ -400,21 +398,22 @@ def main():
         check(status == 200 and body["count"] == 0, "clean set: the endpoint has no finding (%s)" % body)
         found, _ = metric_findings(s2.base)
         check(not found, "clean set: /metrics has no ypa_shop_finding (%s)" % sorted(found))
-        # The clean set's last day bucket by bucket (the endpoint at each `at`): the coverage findings are those
-        # recomputed here from price_aligned, and each is a shop with no cell in the last two buckets (datagen's
-        # outages and runs of missed scrapes), none a missed scrape next to one that listed few iPhones.
+        # The clean set's two days bucket by bucket (the endpoint at each `at`): no finding of any kind, although
+        # it holds runs of two missed scrapes (recomputed from price_aligned: a shop with cells in a bucket and
+        # none in the two after it).
         counts = bucket_cells(clean.ch)
-        day = epoch(DAY + "T00:00" + TOKYO)
-        wrong, seen = [], set()
-        for t in range(day, day + 86400, 900):
-            want = {s for s in range(1, SHOPS + 1) if coverage_found(counts, s, t)}
-            got = {s for s, k in kinds_at(s2.base, iso_tokyo(t)) if k == "coverage"}
-            if got != want:
-                wrong.append((iso_tokyo(t)[11:16], sorted(got), sorted(want)))
-            seen |= {(s, counts.get((s, t - 900), 0), counts.get((s, t), 0)) for s in got}
-        check(not wrong, "clean set, every bucket of %s: the coverage findings are price_aligned's (%s)" % (DAY, wrong))
-        check(seen and all(p == 0 and l == 0 for _, p, l in seen),
-              "clean set: each coverage finding is a shop with no cell in its last two buckets (%s)" % sorted(seen))
+        first = epoch("2025-04-01T00:00" + TOKYO)
+        found, gaps = [], []
+        for t in range(first + 1800, first + 2 * 86400, 900):
+            got = kinds_at(s2.base, iso_tokyo(t))
+            if got:
+                found.append((iso_tokyo(t)[5:16], sorted(got)))
+            gaps += [(iso_tokyo(t)[5:16], s) for s in range(1, SHOPS + 1)
+                     if counts.get((s, t - 1800)) and not counts.get((s, t - 900)) and not counts.get((s, t))]
+        check(not found, "clean set: no finding at any bucket of 2025-04-01 and %s (%s)" % (DAY, found))
+        check(len(gaps) >= 2, "clean set: two missed scrapes in a row, no finding there either (%s)" % gaps)
+        logged = schedule_findings(args.ypa, clean.env, "sched_clean", "2025-04-02T17:00", 8)
+        check(not logged, "clean set: `ypa schedule` logs no finding over 8 cycles from 17:00 (%s)" % sorted(logged))
     finally:
         if browser:
             browser.d.quit()

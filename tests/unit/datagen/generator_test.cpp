@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "core/errors.hpp"
@@ -370,6 +372,76 @@ TEST(GeneratorInjectionTest, BadValuesAreInputErrorsNamingTheFlag) {
   GeneratorOptions o = options(2, 1, 6, 12);
   o.injections = {parse_injection(Injection::Kind::kTimes10, "7,2025-01-01", tokyo)};
   EXPECT_THROW(validate(o), InputError);
+}
+
+}  // namespace
+}  // namespace ypa::datagen
+
+namespace ypa::datagen {
+namespace {
+
+// Per shop: the longest run of quarter hours without a scrape, and the last scrape before the first run
+// of four or more (microseconds; absent without one).
+struct Gaps {
+  std::int64_t longest = 0;
+  std::optional<std::int64_t> before_first_long;
+};
+
+std::map<std::int64_t, Gaps> gaps_of(const std::vector<PriceRecord>& rows) {
+  std::map<std::int64_t, std::set<std::int64_t>> times;
+  for (const auto& r : rows) times[r.shop_id].insert(r.recorded_at_us);
+  std::map<std::int64_t, Gaps> out;
+  for (const auto& [shop, t] : times) {
+    Gaps& g = out[shop];
+    std::int64_t previous_slot = -1, previous_us = 0;
+    for (auto us : t) {
+      const std::int64_t slot = us / 1'000'000 / Rates::kSlotSeconds;  // a scrape lies inside its quarter hour
+      const std::int64_t missed = previous_slot < 0 ? 0 : slot - previous_slot - 1;
+      g.longest = std::max(g.longest, missed);
+      if (missed >= 4 && !g.before_first_long) g.before_first_long = previous_us;
+      previous_slot = slot;
+      previous_us = us;
+    }
+  }
+  return out;
+}
+
+// --no-outages (docs/datagen.md): no shop misses four quarter hours in a row, where the same seed with
+// outages has shops that do (1-4 hours); single misses stay at about 2.5 %; the other shops keep every
+// row (time, iPhone, prices) and the shops with an outage theirs up to it.
+TEST(GeneratorOutageTest, ACleanSetHasNoOutagesAndOtherwiseTheSameRows) {
+  GeneratorOptions with = options(8, 5, 24, 10);
+  GeneratorOptions without = with;
+  without.outages = false;
+  CollectingSink a, b;
+  generate_prices(with, build_catalogue(24, 10), a);
+  const auto stats = generate_prices(without, build_catalogue(24, 10), b);
+
+  const auto gaps_with = gaps_of(a.rows);
+  std::size_t shops_with_outage = 0;
+  for (const auto& [shop, g] : gaps_with) shops_with_outage += g.before_first_long ? 1 : 0;
+  EXPECT_GE(shops_with_outage, 3U) << "8 days x 24 shops at 5 % of shop-days: about 10 outages";
+  for (const auto& [shop, g] : gaps_of(b.rows)) EXPECT_LE(g.longest, 3) << "shop " << shop;
+
+  const double missed = static_cast<double>(stats.missed_scrapes) / (24.0 * 96 * 8);
+  EXPECT_GE(missed, 0.015);
+  EXPECT_LE(missed, 0.035);
+
+  using Row = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::optional<std::int32_t>,
+                         std::optional<std::int32_t>, std::optional<std::int32_t>>;
+  auto kept = [&](const std::vector<PriceRecord>& rows) {
+    std::vector<Row> out;
+    for (const auto& r : rows) {
+      const auto& outage = gaps_with.at(r.shop_id).before_first_long;
+      if (outage && r.recorded_at_us > *outage) continue;
+      out.emplace_back(r.shop_id, r.recorded_at_us, r.iphone_id, r.price_new, r.price_grade_a, r.price_grade_b);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto kept_with = kept(a.rows);
+  EXPECT_GT(kept_with.size(), a.rows.size() * 3 / 4);
+  EXPECT_TRUE(kept_with == kept(b.rows));
 }
 
 }  // namespace
